@@ -1,0 +1,1 @@
+"""Tessera: a Python backend platform for commerce-style products."""

@@ -1,0 +1,139 @@
+"""`create_app(settings, blocks=...)`: assembles the chosen blocks into one FastAPI app.
+
+The middleware order matters (outermost first): trusted proxy headers, request context
+(request id, security headers, access log, last-resort 500), CORS, JSON body limit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import structlog
+from fastapi import FastAPI, Request, Response
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
+
+from tessera import blocks as block_registry
+from tessera.lib.config import Settings, load_settings
+from tessera.lib.errors import install_error_handlers
+from tessera.lib.logging import configure_logging
+from tessera.lib.runtime import Block, Runtime
+from tessera.lib.web import JsonBodyLimitMiddleware, RequestContextMiddleware
+
+log = structlog.get_logger("tessera.app")
+
+HEALTH_BODY = b'{"status":"ok"}'
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    blocks: list[str] | None = None,
+    runtime: Runtime | None = None,
+) -> FastAPI:
+    settings = settings or load_settings()
+    chosen: list[Block] = block_registry.resolve(blocks or settings.server.blocks)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        owned = runtime is None
+        rt = runtime or Runtime.build(settings)
+        app.state.runtime = rt
+        for block in chosen:
+            for hook in block.on_startup:
+                await hook(rt)
+        log.info(
+            "started",
+            blocks=[block.name for block in chosen],
+            database=rt.db.dialect,
+            cache="redis" if settings.cache.url else "in-process",
+            env=settings.env,
+        )
+        try:
+            yield
+        finally:
+            for block in reversed(chosen):
+                for hook in block.on_shutdown:
+                    await hook(rt)
+            if owned:
+                await rt.close()
+
+    app = FastAPI(
+        title="Tessera",
+        version="0.1.0",
+        summary="Accounts, orders, files, notifications, real time and documents.",
+        lifespan=lifespan,
+        openapi_tags=[
+            {"name": "auth", "description": "Registration, sign-in and tokens"},
+            {"name": "users", "description": "The signed-in user"},
+            {"name": "admin", "description": "User administration (permission user:manage)"},
+            {"name": "operations", "description": "Health, readiness, metrics"},
+        ],
+    )
+    app.state.settings = settings
+    app.state.blocks = [block.name for block in chosen]
+    install_error_handlers(app)
+    for block in chosen:
+        app.include_router(block.router)
+    _add_operations_routes(app)
+
+    app.add_middleware(
+        JsonBodyLimitMiddleware,
+        max_bytes=settings.server.max_json_body_bytes,
+    )
+    if settings.server.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.server.cors_origins,
+            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+            allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "X-Request-ID"],
+            expose_headers=["X-Request-ID", "Retry-After"],
+        )
+    app.add_middleware(
+        RequestContextMiddleware,
+        hsts_max_age_seconds=settings.server.hsts_max_age_seconds,
+        access_log=settings.logging.access_log,
+    )
+    # Only the configured proxies may tell us the client address and scheme.
+    app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.server.trusted_proxies)
+    return app
+
+
+def _add_operations_routes(app: FastAPI) -> None:
+    @app.get("/healthz", tags=["operations"], include_in_schema=True)
+    async def healthz() -> Response:
+        """The process is alive."""
+        return Response(HEALTH_BODY, media_type="application/json")
+
+    @app.get("/readyz", tags=["operations"])
+    async def readyz(request: Request) -> JSONResponse:
+        """Database and cache reachable (503 otherwise)."""
+        rt: Runtime = request.app.state.runtime
+        checks: dict[str, Any] = {}
+        for name, probe in (("database", rt.db.ping), ("cache", rt.cache.ping)):
+            try:
+                await probe()
+                checks[name] = "ok"
+            except Exception as exc:
+                log.warning("readiness_failed", component=name, error=str(exc))
+                checks[name] = "unavailable"
+        ready = all(value == "ok" for value in checks.values())
+        return JSONResponse(
+            {"status": "ok" if ready else "unavailable", "checks": checks},
+            status_code=200 if ready else 503,
+        )
+
+    @app.get("/metrics", tags=["operations"], include_in_schema=False)
+    async def metrics() -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+
+def app_from_environment() -> FastAPI:
+    """Factory for `uvicorn --factory` (used by `tessera serve`): settings from env/YAML."""
+    settings = load_settings()
+    configure_logging(settings.logging, production=settings.env == "production")
+    return create_app(settings)

@@ -1,0 +1,210 @@
+"""HTTP endpoints of the user block: `/api/v1/auth/*`, `/api/v1/users/*`, `/api/v1/roles`,
+`/api/v1/audit/logins`. Each handler validates input, resolves the caller and calls one
+service function; errors come back as problem+json through `tessera.lib.errors`.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Form, Query, Request, Response, status
+
+from tessera.blocks.user import service
+from tessera.blocks.user.model.dto import (
+    AdminUpdateUserIn,
+    ChangePasswordIn,
+    LoginAuditOut,
+    LoginIn,
+    LogoutIn,
+    RefreshIn,
+    RegisterIn,
+    RoleOut,
+    SessionOut,
+    TokenPairOut,
+    UpdateMeIn,
+    UserOut,
+)
+from tessera.lib.errors import problem_responses
+from tessera.lib.pagination import Page, Paging
+from tessera.lib.runtime import RuntimeDep
+from tessera.lib.security import CurrentUser, Principal, require_permission
+
+router = APIRouter(prefix="/api/v1")
+
+UserManager = Annotated[Principal, Depends(require_permission("user:manage"))]
+AuditReader = Annotated[Principal, Depends(require_permission("audit:read"))]
+
+AUTH_ERRORS = problem_responses(401)
+ADMIN_ERRORS = problem_responses(401, 403)
+
+
+def client_info(request: Request) -> service.ClientInfo:
+    return service.ClientInfo(
+        ip=request.client.host if request.client else None,
+        user_agent=request.headers.get("user-agent"),
+    )
+
+
+Client = Annotated[service.ClientInfo, Depends(client_info)]
+
+
+@router.post(
+    "/auth/register",
+    tags=["auth"],
+    status_code=status.HTTP_201_CREATED,
+    responses=problem_responses(400, 409, 422, 429),
+)
+async def register(body: RegisterIn, runtime: RuntimeDep, client: Client) -> UserOut:
+    """Create a customer account."""
+    return await service.register_user(runtime=runtime, data=body, client=client)
+
+
+@router.post("/auth/login", tags=["auth"], responses=problem_responses(400, 401, 422, 429))
+async def login(body: LoginIn, runtime: RuntimeDep, client: Client) -> TokenPairOut:
+    """Sign in with username (or email) and password; returns an access/refresh token pair."""
+    return await service.authenticate(
+        runtime=runtime, identifier=body.username, password=body.password, client=client
+    )
+
+
+@router.post("/auth/token", tags=["auth"], responses=problem_responses(401, 422, 429))
+async def token(
+    runtime: RuntimeDep,
+    client: Client,
+    username: Annotated[str, Form(min_length=1, max_length=254)],
+    password: Annotated[str, Form(min_length=1, max_length=256)],
+) -> TokenPairOut:
+    """OAuth2 password flow (form encoded), for the Authorize button of `/docs`."""
+    return await service.authenticate(
+        runtime=runtime, identifier=username, password=password, client=client
+    )
+
+
+@router.post("/auth/refresh", tags=["auth"], responses=problem_responses(400, 401, 422))
+async def refresh(body: RefreshIn, runtime: RuntimeDep, client: Client) -> TokenPairOut:
+    """Exchange a refresh token for a new pair; the presented token is spent."""
+    return await service.refresh_tokens(
+        runtime=runtime, refresh_token=body.refresh_token, client=client
+    )
+
+
+@router.post(
+    "/auth/logout",
+    tags=["auth"],
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=problem_responses(400, 401, 422),
+)
+async def logout(
+    runtime: RuntimeDep, principal: CurrentUser, body: LogoutIn | None = None
+) -> Response:
+    """Sign out this device: the access token and its refresh family stop working."""
+    await service.logout(
+        runtime=runtime,
+        principal=principal,
+        refresh_token=body.refresh_token if body else None,
+    )
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get("/users/me", tags=["users"], responses=AUTH_ERRORS)
+async def me(runtime: RuntimeDep, principal: CurrentUser) -> UserOut:
+    return await service.get_me(runtime=runtime, principal=principal)
+
+
+@router.patch("/users/me", tags=["users"], responses=problem_responses(400, 401, 422))
+async def update_me(body: UpdateMeIn, runtime: RuntimeDep, principal: CurrentUser) -> UserOut:
+    return await service.update_me(runtime=runtime, principal=principal, data=body)
+
+
+@router.post(
+    "/users/me/password",
+    tags=["users"],
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=problem_responses(400, 401, 422),
+)
+async def change_password(
+    body: ChangePasswordIn, runtime: RuntimeDep, principal: CurrentUser
+) -> Response:
+    """Change the password; every other session is signed out."""
+    await service.change_password(runtime=runtime, principal=principal, data=body)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get("/users/me/sessions", tags=["users"], responses=AUTH_ERRORS)
+async def my_sessions(runtime: RuntimeDep, principal: CurrentUser) -> list[SessionOut]:
+    """Devices signed in to this account (one per refresh-token family)."""
+    return await service.list_my_sessions(runtime=runtime, principal=principal)
+
+
+@router.delete(
+    "/users/me/sessions/{session_id}",
+    tags=["users"],
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=problem_responses(401, 404),
+)
+async def revoke_my_session(
+    session_id: str, runtime: RuntimeDep, principal: CurrentUser
+) -> Response:
+    """Sign that device out."""
+    await service.revoke_my_session(runtime=runtime, principal=principal, session_id=session_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get("/users", tags=["admin"], responses=problem_responses(401, 403, 422))
+async def list_users(
+    runtime: RuntimeDep,
+    _: UserManager,
+    paging: Paging,
+    q: Annotated[str | None, Query(max_length=100)] = None,
+    role: Annotated[str | None, Query(max_length=32)] = None,
+    is_active: bool | None = None,
+) -> Page[UserOut]:
+    return await service.list_users(
+        runtime=runtime, paging=paging, q=q, role=role, is_active=is_active
+    )
+
+
+@router.get("/users/{user_id}", tags=["admin"], responses=problem_responses(401, 403, 404))
+async def get_user(user_id: int, runtime: RuntimeDep, _: UserManager) -> UserOut:
+    return await service.get_user(runtime=runtime, user_id=user_id)
+
+
+@router.patch(
+    "/users/{user_id}", tags=["admin"], responses=problem_responses(400, 401, 403, 404, 409, 422)
+)
+async def update_user(
+    user_id: int, body: AdminUpdateUserIn, runtime: RuntimeDep, actor: UserManager
+) -> UserOut:
+    """Change a user's roles or disable them (their tokens stop working at once)."""
+    return await service.admin_update_user(runtime=runtime, actor=actor, user_id=user_id, data=body)
+
+
+@router.post(
+    "/users/{user_id}/logout-all",
+    tags=["admin"],
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=problem_responses(401, 403, 404),
+)
+async def logout_all(user_id: int, runtime: RuntimeDep, _: UserManager) -> Response:
+    """Sign the user out of every device."""
+    await service.logout_everywhere(runtime=runtime, user_id=user_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get("/roles", tags=["admin"], responses=ADMIN_ERRORS)
+async def list_roles(runtime: RuntimeDep, _: UserManager) -> list[RoleOut]:
+    return await service.list_roles(runtime=runtime)
+
+
+@router.get("/audit/logins", tags=["admin"], responses=problem_responses(401, 403, 422))
+async def login_audit(
+    runtime: RuntimeDep,
+    _: AuditReader,
+    paging: Paging,
+    user_id: int | None = None,
+    outcome: Literal["success", "invalid_credentials", "inactive", "rate_limited"] | None = None,
+) -> Page[LoginAuditOut]:
+    """Every sign-in attempt, newest first."""
+    return await service.list_login_audit(
+        runtime=runtime, paging=paging, user_id=user_id, outcome=outcome
+    )

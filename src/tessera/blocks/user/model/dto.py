@@ -1,0 +1,127 @@
+"""Request and response schemas of the user block (pydantic v2); never touch SQL."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, ValidationInfo, field_validator
+
+from tessera.blocks.user.utility import MAX_PASSWORD_LENGTH, password_problems
+
+USERNAME_PATTERN = r"^[A-Za-z0-9_.-]+$"
+PHONE_PATTERN = r"^\+?[0-9][0-9 ()-]{3,18}[0-9]$"
+LOCALE_PATTERN = r"^[a-z]{2,3}(-[A-Za-z]{2,4})?$"
+
+OUTCOMES = Literal["success", "invalid_credentials", "inactive", "rate_limited"]
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
+
+
+def _check_password(password: str, username: str | None) -> None:
+    problems = password_problems(password, username=username)
+    if problems:
+        raise ValueError("password " + "; ".join(problems))
+
+
+class RegisterIn(_In):
+    username: str = Field(min_length=3, max_length=32, pattern=USERNAME_PATTERN)
+    email: EmailStr = Field(max_length=254)
+    password: str = Field(max_length=MAX_PASSWORD_LENGTH)
+    phone: str | None = Field(default=None, min_length=5, max_length=20, pattern=PHONE_PATTERN)
+
+    @field_validator("password")
+    @classmethod
+    def _password_policy(cls, value: str, info: ValidationInfo) -> str:
+        _check_password(value, info.data.get("username"))
+        return value
+
+
+class LoginIn(_In):
+    username: str = Field(min_length=1, max_length=254, description="username or email")
+    password: str = Field(min_length=1, max_length=MAX_PASSWORD_LENGTH)
+
+
+class TokenPairOut(BaseModel):
+    access_token: str
+    refresh_token: str
+    token_type: Literal["bearer"] = "bearer"  # noqa: S105
+    expires_in: int = Field(description="seconds until the access token expires")
+    refresh_expires_in: int
+
+
+class RefreshIn(_In):
+    refresh_token: str = Field(min_length=1, max_length=512)
+
+
+class LogoutIn(_In):
+    refresh_token: str | None = Field(default=None, max_length=512)
+
+
+class UserOut(BaseModel):
+    id: int
+    username: str
+    email: str
+    phone: str | None
+    display_name: str | None
+    locale: str
+    roles: list[str]
+    is_active: bool
+    created_at: datetime
+
+
+class UpdateMeIn(_In):
+    display_name: str | None = Field(default=None, min_length=1, max_length=64)
+    phone: str | None = Field(default=None, min_length=5, max_length=20, pattern=PHONE_PATTERN)
+    locale: str | None = Field(default=None, min_length=2, max_length=16, pattern=LOCALE_PATTERN)
+
+    @field_validator("locale")
+    @classmethod
+    def _locale_not_null(cls, value: str | None) -> str:
+        if value is None:
+            raise ValueError("locale cannot be null")
+        return value
+
+
+class ChangePasswordIn(_In):
+    current_password: str = Field(min_length=1, max_length=MAX_PASSWORD_LENGTH)
+    new_password: str = Field(max_length=MAX_PASSWORD_LENGTH)
+
+    @field_validator("new_password")
+    @classmethod
+    def _password_policy(cls, value: str) -> str:
+        _check_password(value, None)
+        return value
+
+
+class AdminUpdateUserIn(_In):
+    roles: list[str] | None = Field(default=None, max_length=16)
+    is_active: bool | None = None
+
+
+class RoleOut(BaseModel):
+    name: str
+    description: str
+    permissions: list[str]
+
+
+class SessionOut(BaseModel):
+    id: str
+    created_at: datetime
+    last_used_at: datetime
+    expires_at: datetime
+    ip: str | None
+    user_agent: str | None
+    current: bool
+
+
+class LoginAuditOut(BaseModel):
+    id: int
+    user_id: int | None
+    identifier: str
+    ip: str | None
+    user_agent: str | None
+    outcome: str
+    created_at: datetime

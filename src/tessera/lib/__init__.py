@@ -1,0 +1,1 @@
+"""Shared libraries: config, errors, logging, db, cache, security, rate limits, web plumbing."""

@@ -1,0 +1,120 @@
+"""Cache-aside on the redis-py asyncio API: real Redis in production, an in-process
+Redis-compatible store (fakeredis) in embedded mode.
+
+Keys are `<prefix>:<block>:<entity>:<id>`. Values are JSON with a jittered TTL so entries
+written together do not expire together. Concurrent misses on one key share one load (single
+flight, per process); callers invalidate after commit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar, cast
+
+import redis.asyncio as redis_asyncio
+import structlog
+from redis.exceptions import RedisError
+
+from tessera.lib.config import CacheSettings
+from tessera.lib.errors import ServiceUnavailable
+
+T = TypeVar("T")
+log = structlog.get_logger("tessera.cache")
+
+Redis = redis_asyncio.Redis
+
+
+def create_redis(settings: CacheSettings) -> Redis:
+    if settings.url:
+        return redis_asyncio.Redis.from_url(
+            settings.url,
+            decode_responses=False,
+            socket_connect_timeout=2,
+            socket_timeout=5,
+            health_check_interval=30,
+        )
+    import fakeredis
+
+    client: Redis = fakeredis.FakeAsyncRedis(server=fakeredis.FakeServer())
+    return client
+
+
+class Cache:
+    def __init__(self, redis: Redis, settings: CacheSettings) -> None:
+        self.redis = redis
+        self.settings = settings
+        self.prefix = settings.key_prefix
+        self._inflight: dict[str, asyncio.Future[Any]] = {}
+
+    def key(self, block: str, entity: str, ident: object) -> str:
+        return f"{self.prefix}:{block}:{entity}:{ident}"
+
+    def ttl(self, seconds: int | None = None) -> int:
+        base = seconds or self.settings.default_ttl_seconds
+        spread = int(base * self.settings.ttl_jitter_ratio)
+        return max(1, base + random.randint(-spread, spread))
+
+    async def get_json(self, key: str) -> Any | None:
+        raw = await self.redis.get(key)
+        return None if raw is None else json.loads(raw)
+
+    async def set_json(self, key: str, value: Any, *, ttl_seconds: int | None = None) -> None:
+        await self.redis.set(
+            key, json.dumps(value, separators=(",", ":")), ex=self.ttl(ttl_seconds)
+        )
+
+    async def delete(self, *keys: str) -> None:
+        if keys:
+            await self.redis.delete(*keys)
+
+    async def get_or_load(
+        self,
+        key: str,
+        loader: Callable[[], Awaitable[T | None]],
+        *,
+        encode: Callable[[T], Any],
+        decode: Callable[[Any], T],
+        ttl_seconds: int | None = None,
+    ) -> T | None:
+        """Cache-aside read: concurrent misses on `key` in this process run `loader` once."""
+        cached = await self.get_json(key)
+        if cached is not None:
+            return decode(cached)
+        pending = self._inflight.get(key)
+        if pending is not None:
+            return cast(T | None, await asyncio.shield(pending))
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._inflight[key] = future
+        try:
+            value = await loader()
+            if value is not None:
+                await self.set_json(key, encode(value), ttl_seconds=ttl_seconds)
+            future.set_result(value)
+            return value
+        except BaseException as exc:
+            future.set_exception(exc)
+            # Nobody may be waiting; mark the exception retrieved so asyncio does not warn.
+            future.exception()
+            raise
+        finally:
+            self._inflight.pop(key, None)
+
+    async def ping(self) -> None:
+        await self.redis.ping()
+
+    async def delete_prefix(self, pattern_prefix: str) -> int:
+        """Delete every key under `pattern_prefix` (operations and tests; uses SCAN)."""
+        removed = 0
+        async for key in self.redis.scan_iter(match=f"{pattern_prefix}*", count=500):
+            removed += int(await self.redis.delete(key))
+        return removed
+
+
+def cache_unavailable(exc: RedisError) -> ServiceUnavailable:
+    log.error("cache_unavailable", error=str(exc))
+    return ServiceUnavailable(
+        "The cache is unreachable; try again shortly.", code="cache.unavailable"
+    )

@@ -1,0 +1,196 @@
+"""Settings: `config/application.yml` + `config/database.yml`, overridden by `TESSERA_*` env vars.
+
+Precedence (highest first): explicit arguments, environment (`TESSERA_<SECTION>__<KEY>`),
+the YAML files, then the embedded defaults below, which need no server at all.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import secrets
+from functools import cached_property
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    YamlConfigSettingsSource,
+)
+
+Environment = Literal["development", "test", "production"]
+
+MIN_SECRET_BYTES = 32
+_PLACEHOLDER_SECRETS = {"changeme", "change-me", "secret", "tessera", "please-change-me"}
+
+
+class ServerSettings(BaseModel):
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=1, le=65535)
+    workers: int = Field(1, ge=1, le=64)
+    blocks: list[str] = Field(default_factory=lambda: ["all"])
+    # Requests whose direct peer is one of these may set X-Forwarded-For/Proto.
+    trusted_proxies: list[str] = Field(default_factory=list)
+    cors_origins: list[str] = Field(default_factory=list)
+    max_json_body_bytes: int = Field(1024 * 1024, ge=1024)
+    hsts_max_age_seconds: int = 63072000
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _valid_networks(cls, value: list[str]) -> list[str]:
+        for item in value:
+            if item != "*":
+                ipaddress.ip_network(item, strict=False)
+        return value
+
+
+class DatabaseSettings(BaseModel):
+    url: str = "sqlite+aiosqlite:///var/tessera.db"
+    pool_size: int = Field(10, ge=1)
+    max_overflow: int = Field(10, ge=0)
+    pool_timeout_seconds: float = 30.0
+    pool_recycle_seconds: int = 1800
+    echo: bool = False
+    # MySQL/MariaDB only; READ COMMITTED avoids gap-lock deadlocks on hot rows.
+    isolation_level: str = "READ COMMITTED"
+    sqlite_busy_timeout_ms: int = 30000
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.url.startswith("sqlite")
+
+
+class CacheSettings(BaseModel):
+    # Empty: an in-process Redis-compatible store (embedded mode, one process only).
+    url: str | None = None
+    key_prefix: str = "tessera"
+    default_ttl_seconds: int = 300
+    ttl_jitter_ratio: float = Field(0.1, ge=0, le=0.5)
+
+
+class SecuritySettings(BaseModel):
+    jwt_secret: SecretStr | None = None
+    jwt_algorithm: Literal["HS256", "HS384", "HS512", "RS256", "EdDSA"] = "HS256"
+    jwt_private_key_file: Path | None = None
+    jwt_public_key_file: Path | None = None
+    jwt_key_id: str | None = None
+    jwt_issuer: str = "tessera"
+    jwt_audience: str = "tessera-api"
+    access_token_ttl_seconds: int = Field(900, ge=30, le=86400)
+    refresh_token_ttl_seconds: int = Field(14 * 86400, ge=300)
+    # argon2id parameters (RFC 9106 second recommended option by default).
+    argon2_time_cost: int = Field(3, ge=1)
+    argon2_memory_kib: int = Field(65536, ge=1024)
+    argon2_parallelism: int = Field(4, ge=1)
+    user_cache_ttl_seconds: int = Field(60, ge=1)
+
+
+class RateLimitSettings(BaseModel):
+    enabled: bool = True
+    login_failures_per_account: int = Field(5, ge=1)
+    login_failures_per_ip: int = Field(5, ge=1)
+    login_window_seconds: int = Field(900, ge=1)
+    register_per_ip: int = Field(30, ge=1)
+    register_window_seconds: int = Field(3600, ge=1)
+
+
+class LoggingSettings(BaseModel):
+    level: str = "INFO"
+    format: Literal["auto", "json", "console"] = "auto"
+    access_log: bool = True
+
+
+def _config_dir() -> Path:
+    return Path(os.environ.get("TESSERA_CONFIG_DIR", "config"))
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="TESSERA_",
+        env_nested_delimiter="__",
+        extra="ignore",
+        validate_default=True,
+    )
+
+    env: Environment = "development"
+    var_dir: Path = Path("var")
+    server: ServerSettings = Field(default_factory=ServerSettings)
+    database: DatabaseSettings = Field(default_factory=DatabaseSettings)
+    cache: CacheSettings = Field(default_factory=CacheSettings)
+    security: SecuritySettings = Field(default_factory=SecuritySettings)
+    ratelimit: RateLimitSettings = Field(default_factory=RateLimitSettings)
+    logging: LoggingSettings = Field(default_factory=LoggingSettings)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        directory = _config_dir()
+        yaml_files = [
+            path
+            for path in (directory / "application.yml", directory / "database.yml")
+            if path.is_file()
+        ]
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        if yaml_files:
+            sources.append(YamlConfigSettingsSource(settings_cls, yaml_file=yaml_files))
+        return tuple(sources)
+
+    @model_validator(mode="after")
+    def _production_needs_real_secret(self) -> Settings:
+        if self.env != "production":
+            return self
+        if self.security.jwt_algorithm.startswith("HS"):
+            secret = self.security.jwt_secret
+            value = secret.get_secret_value() if secret else ""
+            if len(value.encode()) < MIN_SECRET_BYTES or value.lower() in _PLACEHOLDER_SECRETS:
+                raise ValueError(
+                    "TESSERA_ENV=production needs security.jwt_secret "
+                    f"(TESSERA_SECURITY__JWT_SECRET) of at least {MIN_SECRET_BYTES} random "
+                    "bytes; generate one with: python -c 'import secrets; "
+                    "print(secrets.token_urlsafe(48))'"
+                )
+        elif not self.security.jwt_private_key_file or not self.security.jwt_public_key_file:
+            raise ValueError(
+                f"jwt_algorithm {self.security.jwt_algorithm} needs "
+                "security.jwt_private_key_file and security.jwt_public_key_file"
+            )
+        return self
+
+    @property
+    def embedded(self) -> bool:
+        """True when some state lives inside this process (SQLite or in-process cache)."""
+        return self.database.is_sqlite or not self.cache.url
+
+    @cached_property
+    def jwt_signing_secret(self) -> str:
+        """The HMAC secret; in development one is generated once into `var/`."""
+        if self.security.jwt_secret is not None:
+            return self.security.jwt_secret.get_secret_value()
+        path = self.var_dir / "jwt-secret"
+        if path.is_file():
+            return path.read_text().strip()
+        self.var_dir.mkdir(parents=True, exist_ok=True)
+        value = secrets.token_urlsafe(48)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(value)
+        return value
+
+    def sqlite_path(self) -> Path | None:
+        if not self.database.is_sqlite:
+            return None
+        _, _, rest = self.database.url.partition(":///")
+        return Path(rest) if rest and rest != ":memory:" else None
+
+
+def load_settings(**overrides: Any) -> Settings:
+    return Settings(**overrides)

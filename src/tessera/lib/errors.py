@@ -1,0 +1,257 @@
+"""Domain errors and their one translation to RFC 9457 `application/problem+json`.
+
+Services raise the classes below; `install_error_handlers` is the only place that turns them
+(and FastAPI's validation errors, unknown routes and unexpected exceptions) into HTTP answers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+TYPE_BASE = "https://tessera.dev/problems/"
+
+
+class DomainError(Exception):
+    """Base of every error a service may raise; `code` is stable, `detail` is for humans."""
+
+    status: int = 400
+    code: str = "request.invalid"
+    title: str = "Bad request"
+
+    def __init__(
+        self,
+        detail: str | None = None,
+        *,
+        code: str | None = None,
+        headers: Mapping[str, str] | None = None,
+        extra: Mapping[str, Any] | None = None,
+    ) -> None:
+        self.detail = detail or self.title
+        if code is not None:
+            self.code = code
+        self.headers = dict(headers or {})
+        self.extra = dict(extra or {})
+        super().__init__(self.detail)
+
+
+class BadRequest(DomainError):
+    status, code, title = 400, "request.invalid", "Bad request"
+
+
+class Unauthorized(DomainError):
+    status, code, title = 401, "auth.unauthorized", "Authentication required"
+
+    def __init__(self, detail: str | None = None, *, code: str | None = None) -> None:
+        super().__init__(detail, code=code, headers={"WWW-Authenticate": "Bearer"})
+
+
+class Forbidden(DomainError):
+    status, code, title = 403, "auth.forbidden", "Forbidden"
+
+
+class NotFound(DomainError):
+    status, code, title = 404, "resource.not_found", "Not found"
+
+
+class Conflict(DomainError):
+    status, code, title = 409, "resource.conflict", "Conflict"
+
+
+class PayloadTooLarge(DomainError):
+    status, code, title = 413, "request.too_large", "Payload too large"
+
+
+class UnsupportedMediaType(DomainError):
+    status, code, title = 415, "request.unsupported_media_type", "Unsupported media type"
+
+
+class ValidationFailed(DomainError):
+    status, code, title = 422, "request.validation_failed", "Validation failed"
+
+    def __init__(
+        self,
+        detail: str | None = None,
+        *,
+        code: str | None = None,
+        errors: Sequence[Mapping[str, Any]] | None = None,
+    ) -> None:
+        super().__init__(detail, code=code, extra={"errors": list(errors or [])})
+
+
+class TooManyRequests(DomainError):
+    status, code, title = 429, "rate_limited", "Too many requests"
+
+    def __init__(
+        self, detail: str | None = None, *, retry_after_seconds: int, code: str | None = None
+    ) -> None:
+        retry_after_seconds = max(1, int(retry_after_seconds))
+        super().__init__(detail, code=code, headers={"Retry-After": str(retry_after_seconds)})
+        self.retry_after_seconds = retry_after_seconds
+
+
+class ServiceUnavailable(DomainError):
+    status, code, title = 503, "service.unavailable", "Service unavailable"
+
+
+class ProblemError(BaseModel):
+    loc: list[str | int]
+    msg: str
+    type: str
+
+
+class Problem(BaseModel):
+    """The body of every error response (RFC 9457)."""
+
+    type: str = Field(examples=[TYPE_BASE + "auth.invalid_credentials"])
+    title: str
+    status: int
+    detail: str
+    code: str = Field(examples=["auth.invalid_credentials"])
+    request_id: str | None = None
+    errors: list[ProblemError] | None = None
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses=` entries documenting the problem+json answers of an endpoint."""
+    return {
+        status: {
+            "model": Problem,
+            "description": HTTPStatus(status).phrase,
+            "content": {PROBLEM_MEDIA_TYPE: {}},
+        }
+        for status in statuses
+    }
+
+
+def _request_id(request: Request) -> str | None:
+    value = request.scope.get("state", {}).get("request_id")
+    return value if isinstance(value, str) else None
+
+
+def problem_body(
+    *, status: int, code: str, title: str, detail: str, request_id: str | None
+) -> dict[str, Any]:
+    return {
+        "type": TYPE_BASE + code,
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "code": code,
+        "request_id": request_id,
+    }
+
+
+def problem_response(
+    request: Request,
+    *,
+    status: int,
+    code: str,
+    title: str,
+    detail: str,
+    headers: Mapping[str, str] | None = None,
+    extra: Mapping[str, Any] | None = None,
+) -> JSONResponse:
+    body = problem_body(
+        status=status, code=code, title=title, detail=detail, request_id=_request_id(request)
+    )
+    body.update(extra or {})
+    return JSONResponse(body, status_code=status, headers=headers, media_type=PROBLEM_MEDIA_TYPE)
+
+
+_HTTP_CODES = {
+    400: "request.invalid",
+    401: "auth.unauthorized",
+    403: "auth.forbidden",
+    404: "route.not_found",
+    405: "route.method_not_allowed",
+    406: "request.not_acceptable",
+    413: "request.too_large",
+    415: "request.unsupported_media_type",
+}
+
+
+def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
+    errors: list[dict[str, Any]] = []
+    for error in exc.errors():
+        errors.append(
+            {
+                "loc": [part if isinstance(part, int) else str(part) for part in error["loc"]],
+                "msg": str(error.get("msg", "")),
+                "type": str(error.get("type", "value_error")),
+            }
+        )
+    return errors
+
+
+def internal_error_body(request_id: str | None) -> dict[str, Any]:
+    """The generic 500 problem; the cause is logged with the request id, never returned."""
+    return problem_body(
+        status=500,
+        code="internal_error",
+        title="Internal Server Error",
+        detail="An unexpected error occurred; quote the request id when reporting it.",
+        request_id=request_id,
+    )
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    async def on_domain_error(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, DomainError)
+        return problem_response(
+            request,
+            status=exc.status,
+            code=exc.code,
+            title=exc.title,
+            detail=exc.detail,
+            headers=exc.headers,
+            extra=exc.extra,
+        )
+
+    async def on_validation_error(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, RequestValidationError)
+        errors = _validation_errors(exc)
+        if any(error["type"] == "json_invalid" for error in errors):
+            return problem_response(
+                request,
+                status=400,
+                code="request.malformed_json",
+                title="Malformed JSON",
+                detail="The request body is not valid JSON.",
+            )
+        return problem_response(
+            request,
+            status=422,
+            code="request.validation_failed",
+            title="Validation failed",
+            detail="One or more fields are invalid.",
+            extra={"errors": errors},
+        )
+
+    async def on_http_error(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, StarletteHTTPException)
+        status = exc.status_code
+        phrase = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "Error"
+        detail = exc.detail if isinstance(exc.detail, str) and exc.detail != phrase else phrase
+        if status == 404 and detail == "Not Found":
+            detail = "No such route."
+        return problem_response(
+            request,
+            status=status,
+            code=_HTTP_CODES.get(status, f"http.{status}"),
+            title=phrase,
+            detail=detail,
+            headers=exc.headers,
+        )
+
+    app.add_exception_handler(DomainError, on_domain_error)
+    app.add_exception_handler(RequestValidationError, on_validation_error)
+    app.add_exception_handler(StarletteHTTPException, on_http_error)

@@ -1,0 +1,97 @@
+"""The process-wide `Runtime` (settings, database, cache, security services) and the `Block`
+description every block exports from its `__init__.py`.
+
+One Runtime is built per process in `create_app`'s lifespan (or by a CLI command) and handed
+to services as a keyword argument; nothing here is a module-level global.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+
+from tessera.lib.cache import Cache, Redis, create_redis
+from tessera.lib.config import Settings
+from tessera.lib.db import Database
+from tessera.lib.ratelimit import RateLimiter
+from tessera.lib.security import (
+    PasswordHasher,
+    Principal,
+    PrincipalSource,
+    Revocations,
+    TokenService,
+)
+
+
+class _NoPrincipals:
+    """Placeholder until the user block registers the real source."""
+
+    def cache_key(self, user_id: int) -> str:
+        return f"-:no-principals:{user_id}"
+
+    async def load(self, user_id: int) -> Principal | None:
+        return None
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    db: Database
+    redis: Redis
+    cache: Cache
+    ratelimiter: RateLimiter
+    passwords: PasswordHasher
+    tokens: TokenService
+    revocations: Revocations
+    principal_source: PrincipalSource = field(default_factory=_NoPrincipals)
+    # Integrations added by later blocks (storage, mailer, ...), keyed by name.
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def build(cls, settings: Settings) -> Runtime:
+        redis = create_redis(settings.cache)
+        prefix = settings.cache.key_prefix
+        return cls(
+            settings=settings,
+            db=Database(settings.database),
+            redis=redis,
+            cache=Cache(redis, settings.cache),
+            ratelimiter=RateLimiter(redis, prefix=prefix, enabled=settings.ratelimit.enabled),
+            passwords=PasswordHasher(
+                time_cost=settings.security.argon2_time_cost,
+                memory_kib=settings.security.argon2_memory_kib,
+                parallelism=settings.security.argon2_parallelism,
+            ),
+            tokens=TokenService(settings),
+            revocations=Revocations(redis, prefix, settings.security.access_token_ttl_seconds),
+        )
+
+    async def close(self) -> None:
+        await self.db.dispose()
+        await self.redis.aclose()
+
+
+Hook = Callable[[Runtime], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Block:
+    """A block's public face: its HTTP routes, the blocks it needs, and lifecycle hooks."""
+
+    name: str
+    router: APIRouter
+    depends_on: tuple[str, ...] = ()
+    on_startup: tuple[Hook, ...] = ()
+    on_shutdown: tuple[Hook, ...] = ()
+    description: str = ""
+
+
+def get_runtime(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]

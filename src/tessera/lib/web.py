@@ -1,0 +1,204 @@
+"""Pure-ASGI middleware shared by every block: request id, access log, metrics, security
+headers, JSON body limit, and the last-resort 500 problem.
+
+Written against raw ASGI rather than `BaseHTTPMiddleware` because they sit on every request's
+hot path and must not buffer bodies or spawn tasks.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+import uuid
+from collections.abc import Iterable
+from typing import Any
+
+import structlog
+from prometheus_client import Counter, Histogram
+from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from tessera.lib.errors import PROBLEM_MEDIA_TYPE, internal_error_body, problem_body
+
+access_log = structlog.get_logger("tessera.access")
+error_log = structlog.get_logger("tessera.errors")
+
+REQUESTS = Counter(
+    "tessera_http_requests_total", "HTTP requests answered", ["method", "route", "status"]
+)
+LATENCY = Histogram(
+    "tessera_http_request_duration_seconds",
+    "Time to answer an HTTP request",
+    ["method", "route"],
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)
+
+_REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+_API_CSP = b"default-src 'none'; frame-ancestors 'none'; base-uri 'none'"
+_DOCS_PATHS = ("/docs", "/redoc")
+_BASE_HEADERS: tuple[tuple[bytes, bytes], ...] = (
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"x-frame-options", b"DENY"),
+    (b"cross-origin-opener-policy", b"same-origin"),
+)
+
+
+def _header(scope: Scope, name: bytes) -> bytes | None:
+    for key, value in scope.get("headers", ()):
+        if key == name:
+            return bytes(value)
+    return None
+
+
+class RequestContextMiddleware:
+    """Binds the request id, adds security headers, logs and measures every request.
+
+    It is also the last line of defence: an exception nobody handled becomes a generic 500
+    problem (logged with the request id) instead of a stack trace.
+    """
+
+    def __init__(self, app: ASGIApp, *, hsts_max_age_seconds: int, access_log: bool) -> None:
+        self.app = app
+        self.hsts = f"max-age={hsts_max_age_seconds}; includeSubDomains".encode()
+        self.log_access = access_log
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        incoming = _header(scope, b"x-request-id")
+        request_id = (
+            incoming.decode("latin-1")
+            if incoming and _REQUEST_ID_RE.match(incoming.decode("latin-1"))
+            else uuid.uuid4().hex
+        )
+        state = scope.setdefault("state", {})
+        state["request_id"] = request_id
+        structlog.contextvars.clear_contextvars()
+        structlog.contextvars.bind_contextvars(request_id=request_id)
+        if scope["type"] == "websocket":
+            await self.app(scope, receive, send)
+            return
+
+        path: str = scope["path"]
+        extra = self._security_headers(scope, path)
+        extra.append((b"x-request-id", request_id.encode()))
+        started = time.perf_counter()
+        status_holder = [500]
+        response_started = False
+
+        async def send_wrapper(message: Message) -> None:
+            nonlocal response_started
+            if message["type"] == "http.response.start":
+                response_started = True
+                status_holder[0] = message["status"]
+                headers = list(message.get("headers", ()))
+                present = {key.lower() for key, _ in headers}
+                headers.extend(item for item in extra if item[0] not in present)
+                message["headers"] = headers
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_wrapper)
+        except Exception as exc:
+            error_log.error("unhandled_error", method=scope.get("method"), path=path, exc_info=exc)
+            if not response_started:
+                await send_json(
+                    send_wrapper,
+                    500,
+                    internal_error_body(request_id),
+                    media_type=PROBLEM_MEDIA_TYPE,
+                )
+        finally:
+            self._observe(scope, status_holder[0], time.perf_counter() - started, state)
+
+    def _security_headers(self, scope: Scope, path: str) -> list[tuple[bytes, bytes]]:
+        headers = list(_BASE_HEADERS)
+        if not path.startswith(_DOCS_PATHS):
+            headers.append((b"content-security-policy", _API_CSP))
+        if scope.get("scheme") == "https":
+            headers.append((b"strict-transport-security", self.hsts))
+        return headers
+
+    def _observe(self, scope: Scope, status: int, seconds: float, state: dict[str, Any]) -> None:
+        route = scope.get("route")
+        template = getattr(route, "path", None) or "<unmatched>"
+        method = scope.get("method", "")
+        REQUESTS.labels(method, template, str(status)).inc()
+        LATENCY.labels(method, template).observe(seconds)
+        if self.log_access:
+            client = scope.get("client")
+            access_log.info(
+                "request",
+                method=method,
+                path=scope["path"],
+                status=status,
+                duration_ms=round(seconds * 1000, 2),
+                user_id=state.get("user_id"),
+                client=client[0] if client else None,
+            )
+
+
+class JsonBodyLimitMiddleware:
+    """Answers 413 as soon as a non-multipart body exceeds the limit; uploads set their own."""
+
+    def __init__(
+        self, app: ASGIApp, *, max_bytes: int, exempt_prefixes: Iterable[str] = ()
+    ) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+        self.exempt_prefixes = tuple(exempt_prefixes)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"].startswith(self.exempt_prefixes):
+            await self.app(scope, receive, send)
+            return
+        content_type = _header(scope, b"content-type") or b""
+        if content_type.startswith(b"multipart/"):
+            await self.app(scope, receive, send)
+            return
+        declared = _header(scope, b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+            await self._reject(scope, receive, send)
+            return
+        received = 0
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    raise HTTPException(413, f"Request body exceeds {self.max_bytes} bytes.")
+            return message
+
+        await self.app(scope, limited_receive, send)
+
+    async def _reject(self, scope: Scope, receive: Receive, send: Send) -> None:
+        body = problem_body(
+            status=413,
+            code="request.too_large",
+            title="Payload Too Large",
+            detail=f"Request body exceeds {self.max_bytes} bytes.",
+            request_id=scope.get("state", {}).get("request_id"),
+        )
+        await send_json(send, 413, body, media_type=PROBLEM_MEDIA_TYPE)
+
+
+async def send_json(
+    send: Send, status: int, body: dict[str, Any], *, media_type: str = "application/json"
+) -> None:
+    payload = json.dumps(body).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", media_type.encode()),
+                (b"content-length", str(len(payload)).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": payload})
