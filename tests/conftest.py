@@ -23,7 +23,8 @@ import pytest_asyncio
 
 from tessera.app import create_app
 from tessera.cli import upgrade_database
-from tessera.lib.config import Settings
+from tessera.lib.config import LoggingSettings, Settings
+from tessera.lib.logging import configure_logging
 from tessera.lib.runtime import Runtime
 
 MARIADB_HOST = os.environ.get("TESSERA_TEST_MYSQL_HOST", "127.0.0.1")
@@ -33,6 +34,8 @@ MARIADB_PASSWORD = os.environ.get("TESSERA_TEST_MYSQL_PASSWORD", "")
 REDIS_URL = os.environ.get("TESSERA_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 RUN_ID = uuid.uuid4().hex[:10]
+
+configure_logging(LoggingSettings(level="WARNING", access_log=False), production=False)
 
 
 @dataclass(frozen=True)

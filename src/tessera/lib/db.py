@@ -174,12 +174,10 @@ class Database:
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:
-        """A session for queries only; whatever happens, nothing is committed."""
+        """A session for queries only: never committed. Closing it returns the connection,
+        which the pool rolls back; loaded objects stay readable (detached, not expired)."""
         async with self._read_sessions() as session:
-            try:
-                yield session
-            finally:
-                await session.rollback()
+            yield session
 
     async def ping(self) -> None:
         async with self.engine.connect() as connection:

@@ -195,21 +195,17 @@ class Principal:
     def has(self, permission: str) -> bool:
         return permission in self.permissions
 
-    def to_cache(self) -> str:
-        return json.dumps(
-            {
-                "id": self.id,
-                "username": self.username,
-                "is_active": self.is_active,
-                "roles": sorted(self.roles),
-                "permissions": sorted(self.permissions),
-            },
-            separators=(",", ":"),
-        )
+    def to_cache(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "username": self.username,
+            "is_active": self.is_active,
+            "roles": sorted(self.roles),
+            "permissions": sorted(self.permissions),
+        }
 
     @classmethod
-    def from_cache(cls, raw: bytes | str) -> Principal:
-        data = json.loads(raw)
+    def from_cache(cls, data: dict[str, Any]) -> Principal:
         return cls(
             id=int(data["id"]),
             username=str(data["username"]),
@@ -295,7 +291,9 @@ async def current_principal(
     if revoked is not None:
         raise Unauthorized("This session has been signed out.", code="auth.session_revoked")
     principal = (
-        Principal.from_cache(cached) if cached is not None else await source.load(claims.user_id)
+        Principal.from_cache(json.loads(cached))
+        if cached is not None
+        else await source.load(claims.user_id)
     )
     if principal is None:
         raise Unauthorized("The token's user no longer exists.", code="auth.user_not_found")

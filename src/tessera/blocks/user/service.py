@@ -101,7 +101,7 @@ class UserPrincipals:
             self.cache_key(user_id),
             from_db,
             encode=lambda principal: principal.to_cache(),
-            decode=lambda raw: Principal.from_cache(raw),
+            decode=Principal.from_cache,
             ttl_seconds=self.runtime.settings.security.user_cache_ttl_seconds,
         )
 
