@@ -132,6 +132,8 @@ def make_settings(backend: Backend, tmp_path: Path, **overrides: Any) -> Setting
             "argon2_parallelism": 1,
         },
         "logging": {"level": "WARNING", "access_log": False},
+        # Tests drain the outbox explicitly (tests.helpers.drain) for determinism.
+        "tasks": {"worker_in_process": "off", "backoff_base_seconds": 0.01},
     }
     for section, value in overrides.items():
         if isinstance(value, dict) and isinstance(values.get(section), dict):

@@ -81,3 +81,11 @@ async def signed_in(api: Any, *, role: str = "customer", **headers: str) -> Sign
                 target.roles = await dao.roles_by_name(uow.session, [role])
     tokens = await login(api, created["username"], **headers)
     return SignedIn(created["id"], created["username"], created["email"], PASSWORD, tokens)
+
+
+async def drain(api: Any) -> int:
+    """Deliver every due outbox event now (the in-process worker is off in tests)."""
+    from tessera.lib.tasks import OutboxWorker
+
+    worker = OutboxWorker(api.runtime.db, api.runtime.events, api.settings.tasks)
+    return await worker.drain()

@@ -6,6 +6,7 @@ The middleware order matters (outermost first): trusted proxy headers, request c
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -22,6 +23,7 @@ from tessera.lib.config import Settings, load_settings
 from tessera.lib.errors import install_error_handlers
 from tessera.lib.logging import configure_logging
 from tessera.lib.runtime import Block, Runtime
+from tessera.lib.tasks import OutboxWorker
 from tessera.lib.web import JsonBodyLimitMiddleware, RequestContextMiddleware
 
 log = structlog.get_logger("tessera.app")
@@ -46,16 +48,25 @@ def create_app(
         for block in chosen:
             for hook in block.on_startup:
                 await hook(rt)
+        stop_worker = asyncio.Event()
+        worker_task: asyncio.Task[None] | None = None
+        if rt.worker_in_process:
+            worker = OutboxWorker(rt.db, rt.events, settings.tasks)
+            worker_task = asyncio.create_task(worker.run_forever(stop_worker), name="outbox")
         log.info(
             "started",
             blocks=[block.name for block in chosen],
             database=rt.db.dialect,
             cache="redis" if settings.cache.url else "in-process",
             env=settings.env,
+            worker="in-process" if worker_task else "separate",
         )
         try:
             yield
         finally:
+            stop_worker.set()
+            if worker_task is not None:
+                await worker_task
             for block in reversed(chosen):
                 for hook in block.on_shutdown:
                     await hook(rt)

@@ -12,11 +12,14 @@ import os
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 
 from tessera.lib.config import Settings, load_settings
+
+if TYPE_CHECKING:
+    from tessera.lib.runtime import Runtime
 
 T = TypeVar("T")
 
@@ -28,8 +31,10 @@ app = typer.Typer(
 )
 db_app = typer.Typer(help="Database schema migrations.", no_args_is_help=True)
 user_app = typer.Typer(help="User administration.", no_args_is_help=True)
+events_app = typer.Typer(help="Outbox events: inspect and retry.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(user_app, name="user")
+app.add_typer(events_app, name="events")
 
 
 def _settings() -> Settings:
@@ -52,7 +57,7 @@ def migrations_dir() -> Path:
     raise RuntimeError("cannot find the migrations folder; set TESSERA_MIGRATIONS_DIR")
 
 
-def upgrade_database(database_url: str, revision: str = "head") -> None:
+def upgrade_database(database_url: str, revision: str = "heads") -> None:
     """Apply Alembic migrations (used by `tessera db upgrade` and the test suite)."""
     from alembic import command
     from alembic.config import Config
@@ -129,7 +134,9 @@ def serve(
 
 @db_app.command("upgrade")
 def db_upgrade(
-    revision: Annotated[str, typer.Argument(help="Target revision")] = "head",
+    revision: Annotated[
+        str, typer.Argument(help="Target revision (default: the head of every block)")
+    ] = "heads",
 ) -> None:
     """Apply migrations to the configured database."""
     settings = _settings()
@@ -143,7 +150,7 @@ def _safe_url(url: str) -> str:
     return make_url(url).render_as_string(hide_password=True)
 
 
-def _run_with_runtime(work: Callable[..., Awaitable[T]]) -> T:
+def _run_with_runtime(work: Callable[[Runtime], Awaitable[T]]) -> T:
     from tessera.lib.runtime import Runtime
 
     settings = _settings()
@@ -175,10 +182,7 @@ def create_admin(
     from tessera.blocks.user import service
     from tessera.lib.errors import DomainError
 
-    async def work(runtime: object) -> str:
-        from tessera.lib.runtime import Runtime
-
-        assert isinstance(runtime, Runtime)
+    async def work(runtime: Runtime) -> str:
         user = await service.create_admin(
             runtime=runtime, username=username, email=email, password=password
         )
@@ -194,6 +198,89 @@ def create_admin(
     except DomainError as exc:
         typer.secho(f"{exc.code}: {exc.detail}", fg=typer.colors.RED, err=True)
         raise typer.Exit(1) from exc
+
+
+async def _start_blocks(runtime: Runtime, blocks: str | None) -> None:
+    """Run the chosen blocks' start-up hooks so their event handlers are registered."""
+    from tessera.blocks import resolve
+
+    names = [name.strip() for name in blocks.split(",")] if blocks else ["all"]
+    for block in resolve(names):
+        for hook in block.on_startup:
+            await hook(runtime)
+
+
+@app.command()
+def worker(
+    blocks: Annotated[
+        str | None, typer.Option(help="Comma-separated blocks whose handlers to run")
+    ] = None,
+    once: Annotated[bool, typer.Option(help="Deliver what is due, then exit")] = False,
+) -> None:
+    """Deliver outbox events to their handlers (retries, backoff, dead letters)."""
+    import signal
+
+    from tessera.lib.logging import configure_logging
+    from tessera.lib.tasks import OutboxWorker
+
+    settings = _settings()
+    configure_logging(settings.logging, production=settings.env == "production")
+
+    async def work(runtime: Runtime) -> None:
+        await _start_blocks(runtime, blocks)
+        outbox = OutboxWorker(runtime.db, runtime.events, settings.tasks)
+        if once:
+            typer.echo(f"processed {await outbox.drain()} events")
+            return
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+        await outbox.run_forever(stop)
+
+    _run_with_runtime(work)
+
+
+@events_app.command("list")
+def events_list(
+    status: Annotated[
+        str | None, typer.Option(help="pending, delivered or dead (default: all)")
+    ] = None,
+    limit: Annotated[int, typer.Option(min=1, max=10000)] = 50,
+) -> None:
+    """Show the newest outbox events."""
+    from tessera.lib.tasks.worker import list_events
+
+    if status not in (None, "pending", "delivered", "dead"):
+        typer.secho("--status must be pending, delivered or dead", fg=typer.colors.RED, err=True)
+        raise typer.Exit(2)
+
+    async def work(runtime: Runtime) -> None:
+        rows = await list_events(runtime.db, status=status, limit=limit)
+        if not rows:
+            typer.echo("no events")
+        for row in rows:
+            error = f"  {row.last_error.splitlines()[0][:100]}" if row.last_error else ""
+            typer.echo(
+                f"{row.id:>8}  {row.status:<9} {row.topic:<20} attempts={row.attempts} "
+                f"created={row.created_at:%Y-%m-%dT%H:%M:%SZ}{error}"
+            )
+
+    _run_with_runtime(work)
+
+
+@events_app.command("retry")
+def events_retry(event_id: Annotated[int, typer.Argument(help="Event number from `list`")]) -> None:
+    """Send a dead (or waiting) event again, with a fresh attempt budget."""
+    from tessera.lib.tasks.worker import retry_event
+
+    async def work(runtime: Runtime) -> bool:
+        return await retry_event(runtime.db, event_id)
+
+    if not _run_with_runtime(work):
+        typer.secho(f"no undelivered event {event_id}", fg=typer.colors.RED, err=True)
+        raise typer.Exit(1)
+    typer.echo(f"event {event_id} queued again")
 
 
 def main() -> None:

@@ -97,6 +97,88 @@ class RateLimitSettings(BaseModel):
     register_window_seconds: int = Field(3600, ge=1)
 
 
+class TasksSettings(BaseModel):
+    # auto: the outbox worker runs inside `tessera serve` in embedded mode only; with a
+    # server database run `tessera worker` separately (or set "on").
+    worker_in_process: Literal["auto", "on", "off"] = "auto"
+    poll_interval_seconds: float = Field(1.0, gt=0)
+    batch_size: int = Field(50, ge=1, le=1000)
+    max_attempts: int = Field(8, ge=1)
+    backoff_base_seconds: float = Field(2.0, gt=0)
+    backoff_max_seconds: float = Field(600.0, gt=0)
+    lease_seconds: int = Field(120, ge=5)
+
+
+class OrderSettings(BaseModel):
+    default_currency: str = Field("CNY", pattern=r"^[A-Z]{3}$")
+    # Unpaid orders are cancelled (stock restored) after this long.
+    payment_timeout_seconds: int = Field(1800, ge=10)
+    expire_check_interval_seconds: float = Field(30.0, gt=0)
+    # HMAC-SHA256 secrets of payment providers' webhooks, by provider name.
+    payment_webhook_secrets: dict[str, SecretStr] = Field(default_factory=dict)
+    product_cache_ttl_seconds: int = Field(300, ge=1)
+    order_cache_ttl_seconds: int = Field(120, ge=1)
+
+
+class FastDFSSettings(BaseModel):
+    trackers: list[str] = Field(default_factory=lambda: ["127.0.0.1:22122"])
+    group: str | None = None
+    connect_timeout_seconds: float = 5.0
+    network_timeout_seconds: float = 30.0
+    pool_size: int = Field(10, ge=1)
+
+
+class S3Settings(BaseModel):
+    bucket: str = "tessera"
+    endpoint_url: str | None = None  # e.g. http://127.0.0.1:9000 for MinIO
+    region: str = "us-east-1"
+    access_key_id: str | None = None
+    secret_access_key: SecretStr | None = None
+    multipart_threshold_bytes: int = Field(8 * 1024 * 1024, ge=5 * 1024 * 1024)
+    part_size_bytes: int = Field(8 * 1024 * 1024, ge=5 * 1024 * 1024)
+
+
+class StorageSettings(BaseModel):
+    backend: Literal["local", "fastdfs", "s3"] = "local"
+    local_root: Path = Path("var/files")
+    fastdfs: FastDFSSettings = Field(default_factory=FastDFSSettings)
+    s3: S3Settings = Field(default_factory=S3Settings)
+    max_upload_bytes: int = Field(20 * 1024 * 1024, ge=1)
+    max_avatar_bytes: int = Field(2 * 1024 * 1024, ge=1)
+
+
+class MailSettings(BaseModel):
+    backend: Literal["file", "console", "smtp"] = "file"
+    from_address: str = "Tessera <no-reply@localhost>"
+    file_dir: Path = Path("var/outbox-mail")
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 587
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_starttls: bool = True
+    smtp_implicit_tls: bool = False
+    smtp_timeout_seconds: float = 15.0
+    # Base URL of the front end, used in links (verification, password reset).
+    public_base_url: str = "http://127.0.0.1:8000"
+
+
+class SmsSettings(BaseModel):
+    backend: Literal["file", "console", "aliyun", "tencent"] = "file"
+    file_path: Path = Path("var/outbox-sms.log")
+    sign_name: str = "Tessera"
+    # message type (e.g. "verification_code", "order_shipped") -> provider template id
+    templates: dict[str, str] = Field(default_factory=dict)
+    aliyun_access_key_id: str | None = None
+    aliyun_access_key_secret: SecretStr | None = None
+    aliyun_endpoint: str = "https://dysmsapi.aliyuncs.com"
+    tencent_secret_id: str | None = None
+    tencent_secret_key: SecretStr | None = None
+    tencent_sdk_app_id: str | None = None
+    tencent_region: str = "ap-guangzhou"
+    tencent_endpoint: str = "https://sms.tencentcloudapi.com"
+    timeout_seconds: float = 10.0
+
+
 class LoggingSettings(BaseModel):
     level: str = "INFO"
     format: Literal["auto", "json", "console"] = "auto"
@@ -123,6 +205,11 @@ class Settings(BaseSettings):
     security: SecuritySettings = Field(default_factory=SecuritySettings)
     ratelimit: RateLimitSettings = Field(default_factory=RateLimitSettings)
     logging: LoggingSettings = Field(default_factory=LoggingSettings)
+    tasks: TasksSettings = Field(default_factory=TasksSettings)
+    order: OrderSettings = Field(default_factory=OrderSettings)
+    storage: StorageSettings = Field(default_factory=StorageSettings)
+    mail: MailSettings = Field(default_factory=MailSettings)
+    sms: SmsSettings = Field(default_factory=SmsSettings)
 
     @classmethod
     def settings_customise_sources(

@@ -24,6 +24,7 @@ from tessera.lib.security import (
     Revocations,
     TokenService,
 )
+from tessera.lib.tasks.outbox import EventBus
 
 
 class _NoPrincipals:
@@ -47,6 +48,7 @@ class Runtime:
     tokens: TokenService
     revocations: Revocations
     principal_source: PrincipalSource = field(default_factory=_NoPrincipals)
+    events: EventBus = field(default_factory=EventBus)
     # Integrations added by later blocks (storage, mailer, ...), keyed by name.
     extras: dict[str, Any] = field(default_factory=dict)
 
@@ -68,6 +70,11 @@ class Runtime:
             tokens=TokenService(settings),
             revocations=Revocations(redis, prefix, settings.security.access_token_ttl_seconds),
         )
+
+    @property
+    def worker_in_process(self) -> bool:
+        mode = self.settings.tasks.worker_in_process
+        return mode == "on" or (mode == "auto" and self.settings.embedded)
 
     async def close(self) -> None:
         await self.db.dispose()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import AsyncIterable, AsyncIterator, Collection, Mapping, Sequence
+from collections.abc import AsyncGenerator, AsyncIterable, Collection, Mapping, Sequence
 from types import TracebackType
 from typing import Self
 
@@ -638,7 +638,7 @@ class FastDFSClient:
         length: int | None = None,
         *,
         chunk_size: int = DOWNLOAD_CHUNK_SIZE,
-    ) -> AsyncIterator[bytes]:
+    ) -> AsyncGenerator[bytes, None]:
         """Yield the file's bytes (from `offset`, at most `length`) in chunks <= chunk_size.
 
         Nothing is requested until the first iteration. Breaking out early is fine: the

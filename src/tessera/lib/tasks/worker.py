@@ -1,0 +1,237 @@
+"""The outbox worker: claims due events, runs their handlers, retries with exponential backoff
+and parks an event as `dead` after `tasks.max_attempts` failures.
+
+Claiming takes a lease (`locked_until`) in a short transaction (`FOR UPDATE SKIP LOCKED` on
+MySQL/MariaDB; SQLite serializes writers anyway), so several workers can share one table.
+Delivery happens outside that transaction. A worker that dies mid-batch leaves leases that
+expire, and the events are picked up again: delivery is at least once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import time
+import traceback
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import structlog
+from sqlalchemy import or_, select, update
+from sqlalchemy.exc import IntegrityError
+
+from tessera.lib.config import TasksSettings
+from tessera.lib.db import Database, utcnow
+from tessera.lib.tasks.outbox import (
+    DEAD,
+    DELIVERED,
+    PENDING,
+    Event,
+    EventBus,
+    OutboxEventDO,
+    ProcessedEventDO,
+)
+
+log = structlog.get_logger("tessera.tasks")
+
+
+def backoff_seconds(attempts: int, settings: TasksSettings) -> float:
+    """Delay before the next try after `attempts` failures: exponential, capped, jittered."""
+    delay = settings.backoff_base_seconds * (2 ** max(0, attempts - 1))
+    return float(min(settings.backoff_max_seconds, delay) * random.uniform(0.8, 1.2))
+
+
+@dataclass(frozen=True, slots=True)
+class EventRow:
+    id: int
+    event_id: str
+    topic: str
+    status: str
+    attempts: int
+    available_at: datetime
+    last_error: str | None
+    created_at: datetime
+
+
+class OutboxWorker:
+    def __init__(self, db: Database, bus: EventBus, settings: TasksSettings) -> None:
+        self.db = db
+        self.bus = bus
+        self.settings = settings
+        self._wake = asyncio.Event()
+        bus.on_publish(self._wake.set)
+
+    async def _claim(self) -> list[Event]:
+        now = utcnow()
+        async with self.db.transaction() as uow:
+            query = (
+                select(OutboxEventDO)
+                .where(
+                    OutboxEventDO.status == PENDING,
+                    OutboxEventDO.available_at <= now,
+                    or_(OutboxEventDO.locked_until.is_(None), OutboxEventDO.locked_until < now),
+                )
+                .order_by(OutboxEventDO.id)
+                .limit(self.settings.batch_size)
+            )
+            if not self.db.is_sqlite:
+                query = query.with_for_update(skip_locked=True)
+            rows = list((await uow.session.execute(query)).scalars())
+            lease = now + timedelta(seconds=self.settings.lease_seconds)
+            for row in rows:
+                row.locked_until = lease
+            return [
+                Event(
+                    id=row.event_id,
+                    topic=row.topic,
+                    aggregate_id=row.aggregate_id,
+                    payload=json.loads(row.payload),
+                    created_at=row.created_at,
+                    attempt=row.attempts + 1,
+                )
+                for row in rows
+            ]
+
+    async def _already_processed(self, handler: str, event_id: str) -> bool:
+        async with self.db.read() as session:
+            found = await session.scalar(
+                select(ProcessedEventDO.id).where(
+                    ProcessedEventDO.handler == handler, ProcessedEventDO.event_id == event_id
+                )
+            )
+        return found is not None
+
+    async def _mark_processed(self, handler: str, event_id: str) -> None:
+        try:
+            async with self.db.transaction() as uow:
+                uow.session.add(ProcessedEventDO(handler=handler, event_id=event_id))
+        except IntegrityError:
+            pass  # a concurrent delivery recorded it first; nothing is lost
+
+    async def _deliver(self, event: Event) -> str | None:
+        """Run every handler that has not yet handled `event`; the first error, if any."""
+        failure: str | None = None
+        for subscription in self.bus.handlers_for(event.topic):
+            if await self._already_processed(subscription.name, event.id):
+                continue
+            try:
+                await subscription.handler(event)
+            except Exception as exc:
+                log.warning(
+                    "event_handler_failed",
+                    handler=subscription.name,
+                    topic=event.topic,
+                    event_id=event.id,
+                    attempt=event.attempt,
+                    error=repr(exc),
+                )
+                failure = (
+                    failure
+                    or (
+                        f"{subscription.name}: "
+                        + "".join(traceback.format_exception_only(exc)).strip()
+                    )[:2000]
+                )
+                continue
+            await self._mark_processed(subscription.name, event.id)
+        return failure
+
+    async def _finish(self, event: Event, failure: str | None) -> None:
+        now = utcnow()
+        values: dict[str, object] = {"locked_until": None}
+        if failure is None:
+            values.update(status=DELIVERED, delivered_at=now, attempts=event.attempt)
+        elif event.attempt >= self.settings.max_attempts:
+            values.update(status=DEAD, attempts=event.attempt, last_error=failure)
+            log.error("event_dead", topic=event.topic, event_id=event.id, error=failure)
+        else:
+            delay = backoff_seconds(event.attempt, self.settings)
+            values.update(
+                attempts=event.attempt,
+                last_error=failure,
+                available_at=now + timedelta(seconds=delay),
+            )
+        async with self.db.transaction() as uow:
+            await uow.session.execute(
+                update(OutboxEventDO).where(OutboxEventDO.event_id == event.id).values(**values)
+            )
+
+    async def run_once(self) -> int:
+        """Claim one batch of due events and process it; returns how many were claimed."""
+        events = await self._claim()
+        for event in events:
+            await self._finish(event, await self._deliver(event))
+        return len(events)
+
+    async def drain(self, *, max_batches: int = 1000) -> int:
+        """Process due events until none is left (tests, `tessera worker --once`)."""
+        total = 0
+        for _ in range(max_batches):
+            claimed = await self.run_once()
+            total += claimed
+            if claimed == 0:
+                break
+        return total
+
+    async def run_forever(self, stop: asyncio.Event) -> None:
+        log.info("worker_started", handlers=[sub.name for sub in self.bus.subscriptions])
+        next_run = {job.name: time.monotonic() + job.interval_seconds for job in self.bus.jobs}
+        while not stop.is_set():
+            try:
+                claimed = await self.run_once()
+            except Exception:
+                log.exception("worker_batch_failed")
+                claimed = 0
+            for job in self.bus.jobs:
+                if time.monotonic() >= next_run[job.name]:
+                    next_run[job.name] = time.monotonic() + job.interval_seconds
+                    try:
+                        await job.job()
+                    except Exception:
+                        log.exception("periodic_job_failed", job=job.name)
+            if claimed:
+                continue  # more may be waiting: no sleep between full batches
+            self._wake.clear()
+            stop_wait = asyncio.ensure_future(stop.wait())
+            wake_wait = asyncio.ensure_future(self._wake.wait())
+            await asyncio.wait(
+                {stop_wait, wake_wait},
+                timeout=self.settings.poll_interval_seconds,
+                return_when=asyncio.FIRST_COMPLETED,
+            )
+            for waiter in (stop_wait, wake_wait):
+                waiter.cancel()
+        log.info("worker_stopped")
+
+
+async def list_events(db: Database, *, status: str | None, limit: int = 100) -> list[EventRow]:
+    async with db.read() as session:
+        query = select(OutboxEventDO).order_by(OutboxEventDO.id.desc()).limit(limit)
+        if status:
+            query = query.where(OutboxEventDO.status == status)
+        rows = list((await session.execute(query)).scalars())
+    return [
+        EventRow(
+            id=row.id,
+            event_id=row.event_id,
+            topic=row.topic,
+            status=row.status,
+            attempts=row.attempts,
+            available_at=row.available_at,
+            last_error=row.last_error,
+            created_at=row.created_at,
+        )
+        for row in rows
+    ]
+
+
+async def retry_event(db: Database, event_row_id: int) -> bool:
+    """Put a dead (or pending) event back in line with a fresh attempt budget."""
+    async with db.transaction() as uow:
+        result = await uow.session.execute(
+            update(OutboxEventDO)
+            .where(OutboxEventDO.id == event_row_id, OutboxEventDO.status != DELIVERED)
+            .values(status=PENDING, attempts=0, available_at=utcnow(), locked_until=None)
+        )
+    return bool(getattr(result, "rowcount", 0) == 1)
