@@ -95,6 +95,7 @@ def create_app(
     app.add_middleware(
         JsonBodyLimitMiddleware,
         max_bytes=settings.server.max_json_body_bytes,
+        upload_paths=[pattern for block in chosen for pattern in block.upload_paths],
     )
     if settings.server.cors_origins:
         app.add_middleware(

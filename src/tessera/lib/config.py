@@ -24,6 +24,7 @@ from pydantic_settings import (
 Environment = Literal["development", "test", "production"]
 
 MIN_SECRET_BYTES = 32
+MIN_SECRET_DISTINCT_CHARS = 12
 _PLACEHOLDER_SECRETS = {"changeme", "change-me", "secret", "tessera", "please-change-me"}
 
 
@@ -114,6 +115,8 @@ class OrderSettings(BaseModel):
     # Unpaid orders are cancelled (stock restored) after this long.
     payment_timeout_seconds: int = Field(1800, ge=10)
     expire_check_interval_seconds: float = Field(30.0, gt=0)
+    # Methods accepted by POST /orders/{id}/pay. `sandbox` pays at once: demos and tests only.
+    payment_methods: list[str] = Field(default_factory=lambda: ["sandbox"])
     # HMAC-SHA256 secrets of payment providers' webhooks, by provider name.
     payment_webhook_secrets: dict[str, SecretStr] = Field(default_factory=dict)
     product_cache_ttl_seconds: int = Field(300, ge=1)
@@ -136,6 +139,19 @@ class S3Settings(BaseModel):
     secret_access_key: SecretStr | None = None
     multipart_threshold_bytes: int = Field(8 * 1024 * 1024, ge=5 * 1024 * 1024)
     part_size_bytes: int = Field(8 * 1024 * 1024, ge=5 * 1024 * 1024)
+    connect_timeout_seconds: float = Field(5.0, gt=0)
+    read_timeout_seconds: float = Field(60.0, gt=0)
+
+
+DEFAULT_ALLOWED_TYPES = [
+    "image/png",
+    "image/jpeg",
+    "image/gif",
+    "image/webp",
+    "application/pdf",
+    "application/zip",
+    "text/plain",
+]
 
 
 class StorageSettings(BaseModel):
@@ -145,6 +161,14 @@ class StorageSettings(BaseModel):
     s3: S3Settings = Field(default_factory=S3Settings)
     max_upload_bytes: int = Field(20 * 1024 * 1024, ge=1)
     max_avatar_bytes: int = Field(2 * 1024 * 1024, ge=1)
+    # Types recognised by content sniffing (never the client's header or extension).
+    allowed_types: list[str] = Field(default_factory=lambda: list(DEFAULT_ALLOWED_TYPES))
+    # Decoded avatars larger than this many pixels are refused (decompression bombs).
+    max_avatar_pixels: int = Field(4096 * 4096, ge=64 * 64)
+    # FastDFS uploads of unknown size are sent in parts of this size (held in memory).
+    fastdfs_part_size_bytes: int = Field(8 * 1024 * 1024, ge=64 * 1024)
+    # `tessera files sweep` treats unfinished uploads older than this as crashed.
+    sweep_grace_seconds: int = Field(3600, ge=0)
 
 
 class MailSettings(BaseModel):
@@ -158,6 +182,8 @@ class MailSettings(BaseModel):
     smtp_starttls: bool = True
     smtp_implicit_tls: bool = False
     smtp_timeout_seconds: float = 15.0
+    # Extra CA bundle to trust (a private relay's certificate); None = the system store.
+    smtp_ca_file: Path | None = None
     # Base URL of the front end, used in links (verification, password reset).
     public_base_url: str = "http://127.0.0.1:8000"
 
@@ -177,6 +203,27 @@ class SmsSettings(BaseModel):
     tencent_region: str = "ap-guangzhou"
     tencent_endpoint: str = "https://sms.tencentcloudapi.com"
     timeout_seconds: float = 10.0
+    # Aliyun's RegionId; dysms is served from cn-hangzhou for every account.
+    aliyun_region: str = "cn-hangzhou"
+    # Region used to read numbers written without a country code ("138..." -> +86 138...).
+    default_region: str = "CN"
+
+
+class NotifySettings(BaseModel):
+    """Verification codes, links and their limits (the notify block)."""
+
+    code_ttl_seconds: int = Field(300, ge=1)
+    code_max_attempts: int = Field(5, ge=1)
+    sms_per_phone_interval_seconds: int = Field(60, ge=1)
+    sms_per_phone_per_day: int = Field(10, ge=1)
+    sms_per_ip_per_hour: int = Field(30, ge=1)
+    email_verify_ttl_seconds: int = Field(3 * 86400, ge=1)
+    email_resend_interval_seconds: int = Field(60, ge=1)
+    password_reset_ttl_seconds: int = Field(1800, ge=1)
+    password_reset_per_ip_per_hour: int = Field(30, ge=1)
+    mfa_token_ttl_seconds: int = Field(300, ge=1)
+    mfa_max_attempts: int = Field(5, ge=1)
+    default_locale: str = "en"
 
 
 class LoggingSettings(BaseModel):
@@ -210,6 +257,7 @@ class Settings(BaseSettings):
     storage: StorageSettings = Field(default_factory=StorageSettings)
     mail: MailSettings = Field(default_factory=MailSettings)
     sms: SmsSettings = Field(default_factory=SmsSettings)
+    notify: NotifySettings = Field(default_factory=NotifySettings)
 
     @classmethod
     def settings_customise_sources(
@@ -238,7 +286,11 @@ class Settings(BaseSettings):
         if self.security.jwt_algorithm.startswith("HS"):
             secret = self.security.jwt_secret
             value = secret.get_secret_value() if secret else ""
-            if len(value.encode()) < MIN_SECRET_BYTES or value.lower() in _PLACEHOLDER_SECRETS:
+            if (
+                len(value.encode()) < MIN_SECRET_BYTES
+                or len(set(value)) < MIN_SECRET_DISTINCT_CHARS
+                or any(word in value.lower() for word in _PLACEHOLDER_SECRETS)
+            ):
                 raise ValueError(
                     "TESSERA_ENV=production needs security.jwt_secret "
                     f"(TESSERA_SECURITY__JWT_SECRET) of at least {MIN_SECRET_BYTES} random "
@@ -263,13 +315,26 @@ class Settings(BaseSettings):
         if self.security.jwt_secret is not None:
             return self.security.jwt_secret.get_secret_value()
         path = self.var_dir / "jwt-secret"
-        if path.is_file():
-            return path.read_text().strip()
-        self.var_dir.mkdir(parents=True, exist_ok=True)
-        value = secrets.token_urlsafe(48)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            handle.write(value)
+        if not path.is_file():
+            self.var_dir.mkdir(parents=True, exist_ok=True)
+            # Write a complete file under a temporary name, then link it into place: a crash
+            # never leaves an empty secret, and of two first starts one wins, both agree.
+            temporary = self.var_dir / f".jwt-secret.{os.getpid()}.{secrets.token_hex(4)}"
+            fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as handle:
+                handle.write(secrets.token_urlsafe(48))
+            try:
+                os.link(temporary, path)
+            except FileExistsError:
+                pass
+            finally:
+                temporary.unlink()
+        value = path.read_text().strip()
+        if len(value.encode()) < MIN_SECRET_BYTES:
+            raise ValueError(
+                f"{path} holds a short or empty JWT secret; delete it to generate a new one "
+                "(every issued token becomes invalid) or set TESSERA_SECURITY__JWT_SECRET"
+            )
         return value
 
     def sqlite_path(self) -> Path | None:

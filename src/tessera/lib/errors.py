@@ -74,6 +74,13 @@ class UnsupportedMediaType(DomainError):
     status, code, title = 415, "request.unsupported_media_type", "Unsupported media type"
 
 
+class RangeNotSatisfiable(DomainError):
+    status, code, title = 416, "request.range_not_satisfiable", "Range not satisfiable"
+
+    def __init__(self, detail: str | None = None, *, size: int, code: str | None = None) -> None:
+        super().__init__(detail, code=code, headers={"Content-Range": f"bytes */{size}"})
+
+
 class ValidationFailed(DomainError):
     status, code, title = 422, "request.validation_failed", "Validation failed"
 
@@ -100,6 +107,10 @@ class TooManyRequests(DomainError):
 
 class ServiceUnavailable(DomainError):
     status, code, title = 503, "service.unavailable", "Service unavailable"
+
+
+class InsufficientStorage(DomainError):
+    status, code, title = 507, "storage.full", "Insufficient storage"
 
 
 class ProblemError(BaseModel):
@@ -203,6 +214,44 @@ def internal_error_body(request_id: str | None) -> dict[str, Any]:
     )
 
 
+def _is_json_or_form(content_type: str) -> bool:
+    return (
+        content_type == "application/json"
+        or (content_type.startswith("application/") and content_type.endswith("+json"))
+        or content_type in ("application/x-www-form-urlencoded", "multipart/form-data")
+    )
+
+
+def install_openapi(app: FastAPI) -> None:
+    """Document every error response as problem+json (FastAPI would say application/json and
+    add its own `HTTPValidationError` shape, which this API never sends)."""
+    original = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        schema = original()
+        problem_ref = {"$ref": "#/components/schemas/Problem"}
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        components["Problem"] = Problem.model_json_schema(
+            ref_template="#/components/schemas/{model}"
+        )
+        for definition_name, definition in components["Problem"].pop("$defs", {}).items():
+            components.setdefault(definition_name, definition)
+        for path_item in schema.get("paths", {}).values():
+            for operation in path_item.values():
+                responses = operation.get("responses", {}) if isinstance(operation, dict) else {}
+                for status_code, response in responses.items():
+                    if str(status_code)[:1] in ("4", "5"):
+                        response["content"] = {PROBLEM_MEDIA_TYPE: {"schema": problem_ref}}
+        for name in ("HTTPValidationError", "ValidationError"):
+            components.pop(name, None)
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
 def install_error_handlers(app: FastAPI) -> None:
     async def on_domain_error(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, DomainError)
@@ -226,6 +275,16 @@ def install_error_handlers(app: FastAPI) -> None:
                 code="request.malformed_json",
                 title="Malformed JSON",
                 detail="The request body is not valid JSON.",
+            )
+        content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        whole_body_rejected = any(error["loc"] == ["body"] for error in errors)
+        if whole_body_rejected and content_type and not _is_json_or_form(content_type):
+            return problem_response(
+                request,
+                status=415,
+                code="request.unsupported_media_type",
+                title="Unsupported Media Type",
+                detail="Send the body as application/json.",
             )
         return problem_response(
             request,
@@ -255,3 +314,4 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(DomainError, on_domain_error)
     app.add_exception_handler(RequestValidationError, on_validation_error)
     app.add_exception_handler(StarletteHTTPException, on_http_error)
+    install_openapi(app)

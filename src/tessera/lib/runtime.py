@@ -94,6 +94,9 @@ class Block:
     on_startup: tuple[Hook, ...] = ()
     on_shutdown: tuple[Hook, ...] = ()
     description: str = ""
+    # Regular expressions of paths that accept large multipart uploads (they stream the body
+    # and enforce their own size limit); every other body is capped at max_json_body_bytes.
+    upload_paths: tuple[str, ...] = ()
 
 
 def get_runtime(request: Request) -> Runtime:

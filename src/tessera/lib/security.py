@@ -306,6 +306,18 @@ async def current_principal(
 CurrentUser = Annotated[Principal, Depends(current_principal)]
 
 
+async def optional_principal(
+    request: Request, token: Annotated[str | None, Depends(oauth2_scheme)]
+) -> Principal | None:
+    """For public endpoints that show more to signed-in staff; a bad token is still a 401."""
+    if not token:
+        return None
+    return await current_principal(request, token)
+
+
+OptionalUser = Annotated[Principal | None, Depends(optional_principal)]
+
+
 def require_permission(permission: str) -> Callable[..., Awaitable[Principal]]:
     """Dependency: the caller must hold `permission` (403 otherwise)."""
 

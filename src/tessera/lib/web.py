@@ -71,7 +71,7 @@ class RequestContextMiddleware:
         incoming = _header(scope, b"x-request-id")
         request_id = (
             incoming.decode("latin-1")
-            if incoming and _REQUEST_ID_RE.match(incoming.decode("latin-1"))
+            if incoming and _REQUEST_ID_RE.fullmatch(incoming.decode("latin-1"))
             else uuid.uuid4().hex
         )
         state = scope.setdefault("state", {})
@@ -142,21 +142,25 @@ class RequestContextMiddleware:
 
 
 class JsonBodyLimitMiddleware:
-    """Answers 413 as soon as a non-multipart body exceeds the limit; uploads set their own."""
+    """Answers 413 as soon as a request body exceeds the limit.
 
-    def __init__(
-        self, app: ASGIApp, *, max_bytes: int, exempt_prefixes: Iterable[str] = ()
-    ) -> None:
+    Only multipart bodies sent to declared upload routes (`Block.upload_paths`, regular
+    expressions) pass through; those endpoints stream the body and enforce their own limit.
+    """
+
+    def __init__(self, app: ASGIApp, *, max_bytes: int, upload_paths: Iterable[str] = ()) -> None:
         self.app = app
         self.max_bytes = max_bytes
-        self.exempt_prefixes = tuple(exempt_prefixes)
+        self.upload_paths = [re.compile(pattern) for pattern in upload_paths]
+
+    def _is_upload(self, scope: Scope) -> bool:
+        content_type = _header(scope, b"content-type") or b""
+        return content_type.lower().startswith(b"multipart/") and any(
+            pattern.fullmatch(scope["path"]) for pattern in self.upload_paths
+        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"].startswith(self.exempt_prefixes):
-            await self.app(scope, receive, send)
-            return
-        content_type = _header(scope, b"content-type") or b""
-        if content_type.startswith(b"multipart/"):
+        if scope["type"] != "http" or self._is_upload(scope):
             await self.app(scope, receive, send)
             return
         declared = _header(scope, b"content-length")

@@ -1,0 +1,239 @@
+"""HTTP endpoints of the order block: `/api/v1/products`, `/api/v1/orders` and the payment
+webhook `/api/v1/payments/{provider}/callback`.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
+from fastapi.responses import JSONResponse
+
+from tessera.blocks.order import service
+from tessera.blocks.order.model.dto import (
+    OrderCreateIn,
+    OrderHistoryOut,
+    OrderOut,
+    OrderStatus,
+    PayIn,
+    PaymentCallbackOut,
+    ProductCreateIn,
+    ProductOut,
+    ProductStatus,
+    ProductUpdateIn,
+    ReasonIn,
+    ShipIn,
+)
+from tessera.lib.errors import problem_responses
+from tessera.lib.pagination import Page, Paging
+from tessera.lib.runtime import RuntimeDep
+from tessera.lib.security import CurrentUser, OptionalUser, Principal, require_permission
+
+router = APIRouter(prefix="/api/v1")
+
+ProductManager = Annotated[Principal, Depends(require_permission(service.PRODUCT_MANAGE))]
+ProductSort = Literal[
+    "price", "-price", "created_at", "-created_at", "name", "-name", "stock", "-stock"
+]
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        min_length=1,
+        max_length=128,
+        pattern=r"^[\x21-\x7e]+$",
+        description="Retry-safe key: the same key and body replay the first answer",
+    ),
+]
+
+
+@router.get("/products", tags=["products"], responses=problem_responses(401, 422))
+async def list_products(
+    runtime: RuntimeDep,
+    viewer: OptionalUser,
+    paging: Paging,
+    q: Annotated[str | None, Query(max_length=100)] = None,
+    min_price: Annotated[Decimal | None, Query(ge=0, max_digits=12, decimal_places=2)] = None,
+    max_price: Annotated[Decimal | None, Query(ge=0, max_digits=12, decimal_places=2)] = None,
+    status: ProductStatus | None = None,
+    sort: ProductSort = "-created_at",
+) -> Page[ProductOut]:
+    """The catalogue (public). Staff with `product:manage` also see inactive products."""
+    return await service.list_products(
+        runtime=runtime,
+        viewer=viewer,
+        paging=paging,
+        q=q,
+        min_price=min_price,
+        max_price=max_price,
+        status=status,
+        sort=sort,
+    )
+
+
+@router.get("/products/{product_id}", tags=["products"], responses=problem_responses(404))
+async def get_product(product_id: int, runtime: RuntimeDep) -> ProductOut:
+    """One product (public, cached)."""
+    return await service.get_product(runtime=runtime, product_id=product_id)
+
+
+@router.post(
+    "/products",
+    tags=["products"],
+    status_code=status.HTTP_201_CREATED,
+    responses=problem_responses(400, 401, 403, 409, 422),
+)
+async def create_product(
+    body: ProductCreateIn, runtime: RuntimeDep, _: ProductManager
+) -> ProductOut:
+    return await service.create_product(runtime=runtime, data=body)
+
+
+@router.patch(
+    "/products/{product_id}",
+    tags=["products"],
+    responses=problem_responses(400, 401, 403, 404, 422),
+)
+async def update_product(
+    product_id: int, body: ProductUpdateIn, runtime: RuntimeDep, _: ProductManager
+) -> ProductOut:
+    return await service.update_product(runtime=runtime, product_id=product_id, data=body)
+
+
+@router.delete(
+    "/products/{product_id}",
+    tags=["products"],
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=problem_responses(401, 403, 404),
+)
+async def delete_product(product_id: int, runtime: RuntimeDep, _: ProductManager) -> Response:
+    """Soft delete: gone from the catalogue; orders keep their snapshot of it."""
+    await service.delete_product(runtime=runtime, product_id=product_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post(
+    "/orders",
+    tags=["orders"],
+    status_code=status.HTTP_201_CREATED,
+    responses=problem_responses(400, 401, 409, 422),
+)
+async def place_order(
+    body: OrderCreateIn,
+    runtime: RuntimeDep,
+    principal: CurrentUser,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    """Place an order; stock is reserved for every line or for none."""
+    placed = await service.place_order(
+        runtime=runtime, principal=principal, data=body, idempotency_key=idempotency_key
+    )
+    headers = {"Idempotent-Replayed": "true"} if placed.replayed else None
+    return JSONResponse(
+        placed.order.model_dump(mode="json"), status_code=status.HTTP_201_CREATED, headers=headers
+    )
+
+
+@router.get("/orders", tags=["orders"], responses=problem_responses(401, 422))
+async def list_orders(
+    runtime: RuntimeDep,
+    principal: CurrentUser,
+    paging: Paging,
+    status: OrderStatus | None = None,
+    user_id: int | None = None,
+) -> Page[OrderOut]:
+    """Your orders; with `order:read:any`, everyone's (filter by `user_id`)."""
+    return await service.list_orders(
+        runtime=runtime, principal=principal, paging=paging, status=status, user_id=user_id
+    )
+
+
+@router.get("/orders/{order_id}", tags=["orders"], responses=problem_responses(401, 404))
+async def get_order(order_id: int, runtime: RuntimeDep, principal: CurrentUser) -> OrderOut:
+    return await service.get_order_for_viewer(
+        runtime=runtime, principal=principal, order_id=order_id
+    )
+
+
+@router.get("/orders/{order_id}/history", tags=["orders"], responses=problem_responses(401, 404))
+async def order_history(
+    order_id: int, runtime: RuntimeDep, principal: CurrentUser
+) -> list[OrderHistoryOut]:
+    return await service.order_history(runtime=runtime, principal=principal, order_id=order_id)
+
+
+TRANSITION_ERRORS = problem_responses(400, 401, 403, 404, 409, 422)
+
+
+@router.post("/orders/{order_id}/pay", tags=["orders"], responses=TRANSITION_ERRORS)
+async def pay_order(
+    order_id: int, body: PayIn, runtime: RuntimeDep, principal: CurrentUser
+) -> OrderOut:
+    """Pay your order (`sandbox` pays at once; other methods settle by webhook)."""
+    return await service.pay_order(
+        runtime=runtime, principal=principal, order_id=order_id, method=body.method
+    )
+
+
+@router.post("/orders/{order_id}/ship", tags=["orders"], responses=TRANSITION_ERRORS)
+async def ship_order(
+    order_id: int, body: ShipIn, runtime: RuntimeDep, principal: CurrentUser
+) -> OrderOut:
+    """Staff (`order:manage`): a paid order leaves the warehouse."""
+    return await service.ship_order(
+        runtime=runtime,
+        principal=principal,
+        order_id=order_id,
+        carrier=body.carrier,
+        tracking_no=body.tracking_no,
+    )
+
+
+@router.post("/orders/{order_id}/complete", tags=["orders"], responses=TRANSITION_ERRORS)
+async def complete_order(order_id: int, runtime: RuntimeDep, principal: CurrentUser) -> OrderOut:
+    return await service.complete_order(runtime=runtime, principal=principal, order_id=order_id)
+
+
+@router.post("/orders/{order_id}/cancel", tags=["orders"], responses=TRANSITION_ERRORS)
+async def cancel_order(
+    order_id: int, runtime: RuntimeDep, principal: CurrentUser, body: ReasonIn | None = None
+) -> OrderOut:
+    """Cancel an unpaid order; its stock returns to the shelf."""
+    return await service.cancel_order(
+        runtime=runtime,
+        principal=principal,
+        order_id=order_id,
+        reason=body.reason if body else None,
+    )
+
+
+@router.post("/orders/{order_id}/refund", tags=["orders"], responses=TRANSITION_ERRORS)
+async def refund_order(
+    order_id: int, runtime: RuntimeDep, principal: CurrentUser, body: ReasonIn | None = None
+) -> OrderOut:
+    """Staff: refund a paid order; its stock returns to the shelf."""
+    return await service.refund_order(
+        runtime=runtime,
+        principal=principal,
+        order_id=order_id,
+        reason=body.reason if body else None,
+    )
+
+
+@router.post(
+    "/payments/{provider}/callback",
+    tags=["payments"],
+    responses=problem_responses(401, 404, 409, 422),
+)
+async def payment_callback(
+    provider: str,
+    request: Request,
+    runtime: RuntimeDep,
+    signature: Annotated[str | None, Header(alias="X-Tessera-Signature")] = None,
+) -> PaymentCallbackOut:
+    """Payment provider webhook, signed `X-Tessera-Signature: sha256=<HMAC of the body>`."""
+    body = await request.body()
+    return await service.handle_payment_callback(
+        runtime=runtime, provider=provider, body=body, signature=signature
+    )

@@ -1,0 +1,55 @@
+"""Payment providers. `PaymentProvider` is the seam: `sandbox` pays at once (demos and
+tests); real providers confirm asynchronously through a signed webhook
+(`POST /api/v1/payments/{provider}/callback`, HMAC-SHA256 of the raw body).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import uuid
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Protocol
+
+
+@dataclass(frozen=True, slots=True)
+class Charge:
+    provider_ref: str
+    settled: bool  # True: paid now; False: wait for the provider's webhook
+
+
+class PaymentProvider(Protocol):
+    name: str
+
+    async def charge(self, *, order_no: str, amount: Decimal, currency: str) -> Charge: ...
+
+
+class SandboxProvider:
+    """Pays every order immediately. Never enable it where money is real."""
+
+    name = "sandbox"
+
+    async def charge(self, *, order_no: str, amount: Decimal, currency: str) -> Charge:
+        return Charge(provider_ref=f"sandbox-{uuid.uuid4().hex}", settled=True)
+
+
+class WebhookProvider:
+    """A provider that settles later via its signed callback (e.g. a hosted checkout)."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    async def charge(self, *, order_no: str, amount: Decimal, currency: str) -> Charge:
+        return Charge(provider_ref=f"{self.name}-{order_no}", settled=False)
+
+
+def sign_webhook(secret: str, body: bytes) -> str:
+    """The signature header value a provider sends: `sha256=<hex>`."""
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def verify_webhook(secret: str, body: bytes, header: str | None) -> bool:
+    if not header:
+        return False
+    return hmac.compare_digest(sign_webhook(secret, body), header.strip())

@@ -1,0 +1,170 @@
+"""Request and response schemas of the order block. Money is `Decimal`, serialized as a
+string with two decimals ("12.50"); never a float.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    field_validator,
+)
+
+ProductStatus = Literal["active", "inactive"]
+OrderStatus = Literal["pending_payment", "paid", "shipped", "completed", "cancelled", "refunded"]
+
+# Always two decimals on the wire, whatever the database driver hands back.
+MoneyOut = Annotated[
+    Decimal, PlainSerializer(lambda value: f"{value:.2f}", return_type=str, when_used="json")
+]
+
+
+def _money_string(value: object) -> object:
+    # JSON numbers are binary floats: "12.10" may arrive as 12.0999... Demand strings.
+    if not isinstance(value, str):
+        raise ValueError('money must be a decimal string such as "12.50"')
+    return value
+
+
+MoneyIn = Annotated[
+    Decimal, BeforeValidator(_money_string), Field(gt=0, max_digits=12, decimal_places=2)
+]
+Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ProductCreateIn(_In):
+    sku: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+    name: str = Field(min_length=1, max_length=200)
+    description: str = Field(default="", max_length=10000)
+    price: MoneyIn
+    currency: Currency | None = None
+    stock: int = Field(ge=0, le=10_000_000)
+    status: ProductStatus = "active"
+
+
+class ProductUpdateIn(_In):
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    description: str | None = Field(default=None, max_length=10000)
+    price: MoneyIn | None = None
+    currency: Currency | None = None
+    stock: int | None = Field(default=None, ge=0, le=10_000_000)
+    status: ProductStatus | None = None
+
+    @field_validator("name", "price", "currency", "stock", "status", "description")
+    @classmethod
+    def _not_null(cls, value: object) -> object:
+        if value is None:
+            raise ValueError("cannot be null")
+        return value
+
+
+class ProductOut(BaseModel):
+    id: int
+    sku: str
+    name: str
+    description: str
+    price: MoneyOut
+    currency: str
+    stock: int
+    status: str
+    created_at: datetime
+    updated_at: datetime
+
+
+class OrderLineIn(_In):
+    product_id: int = Field(ge=1)
+    quantity: int = Field(ge=1, le=999)
+
+
+class OrderCreateIn(_In):
+    items: list[OrderLineIn] = Field(min_length=1, max_length=100)
+    shipping_address: str | None = Field(default=None, max_length=1000)
+    note: str | None = Field(default=None, max_length=1000)
+
+    @field_validator("items")
+    @classmethod
+    def _one_line_per_product(cls, items: list[OrderLineIn]) -> list[OrderLineIn]:
+        seen: set[int] = set()
+        for item in items:
+            if item.product_id in seen:
+                raise ValueError(f"product {item.product_id} appears on more than one line")
+            seen.add(item.product_id)
+        return items
+
+
+class OrderItemOut(BaseModel):
+    product_id: int
+    sku: str
+    name: str
+    unit_price: MoneyOut
+    quantity: int
+    line_total: MoneyOut
+
+
+class OrderOut(BaseModel):
+    id: int
+    order_no: str
+    user_id: int
+    status: str
+    items: list[OrderItemOut]
+    total: MoneyOut
+    currency: str
+    shipping_address: str | None
+    note: str | None
+    payment_method: str | None
+    carrier: str | None
+    tracking_no: str | None
+    expires_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class OrderHistoryOut(BaseModel):
+    from_status: str | None
+    to_status: str
+    actor: str
+    actor_id: int | None
+    reason: str | None
+    at: datetime
+
+
+class PayIn(_In):
+    method: str = Field(min_length=1, max_length=32, pattern=r"^[a-z0-9_]+$")
+
+
+class ShipIn(_In):
+    carrier: str = Field(min_length=1, max_length=64)
+    tracking_no: str = Field(min_length=1, max_length=64)
+
+
+class ReasonIn(_In):
+    reason: str | None = Field(default=None, max_length=500)
+
+
+class PaymentCallbackIn(BaseModel):
+    """What a payment provider's webhook reports (signed with HMAC-SHA256)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    order_no: str = Field(min_length=1, max_length=32)
+    provider_ref: str = Field(min_length=1, max_length=128)
+    amount: Decimal = Field(max_digits=14, decimal_places=2)
+    currency: Currency
+    status: Literal["succeeded", "failed"]
+
+
+class PaymentCallbackOut(BaseModel):
+    order_id: int
+    status: str
+    duplicate: bool
