@@ -17,8 +17,16 @@ async def test_staff_creates_product_with_decimal_price(api, staff):
     assert product["currency"] == "USD"
     assert product["status"] == "active"
     assert set(product) == {
-        "id", "sku", "name", "description", "price", "currency", "stock", "status",
-        "created_at", "updated_at",
+        "id",
+        "sku",
+        "name",
+        "description",
+        "price",
+        "currency",
+        "stock",
+        "status",
+        "created_at",
+        "updated_at",
     }
     default = await make_product(api, staff)
     assert default["currency"] == "CNY"
@@ -107,9 +115,7 @@ async def test_list_filters_sorts_and_hides_inactive_from_shoppers(api, staff):
     desc = (await api.get("/api/v1/products", params={"q": tag, "sort": "-price"})).json()
     assert [p["id"] for p in desc["items"]] == [dear["id"], mid["id"], cheap["id"]]
     ranged = (
-        await api.get(
-            "/api/v1/products", params={"q": tag, "min_price": "2", "max_price": "10"}
-        )
+        await api.get("/api/v1/products", params={"q": tag, "min_price": "2", "max_price": "10"})
     ).json()
     assert [p["id"] for p in ranged["items"]] == [mid["id"]]
     paged = (
