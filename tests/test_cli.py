@@ -286,3 +286,64 @@ def test_serve_speaks_tls_with_hsts(cli: Cli, tmp_path: Path):
     finally:
         output = stop_group(server)
     assert "Traceback" not in output, output
+
+
+async def test_demo_seed_creates_a_usable_shop_and_is_repeatable(cli: Cli):
+    first = cli.run("demo", "seed")
+    assert first.returncode == 0, first.stderr
+    assert "products: 32 created" in first.stdout
+    second = cli.run("demo", "seed")
+    assert second.returncode == 0, second.stderr
+    assert "0 created, 32 existed" in second.stdout
+    async with http_api(cli) as api:
+        catalogue = (await api.get("/api/v1/products", params={"q": "龙井"})).json()
+        assert catalogue["total"] == 1
+        login = await api.post(
+            "/api/v1/auth/login",
+            json={"username": "customer", "password": "Customer-Demo-Passw0rd"},
+        )
+        assert login.status_code == 200
+        order = await api.post(
+            "/api/v1/orders",
+            json={"items": [{"product_id": catalogue["items"][0]["id"], "quantity": 1}]},
+            headers=bearer(login.json()["access_token"]),
+        )
+        assert order.status_code == 201
+    refused = cli.run(
+        "demo",
+        "seed",
+        TESSERA_ENV="production",
+        TESSERA_SECURITY__JWT_SECRET="Zx" + "".join(chr(65 + i) for i in range(26)) + "abcdefghij",
+    )
+    assert refused.returncode != 0
+
+
+async def test_events_can_be_listed_and_dead_ones_retried(cli: Cli):
+    from sqlalchemy import update
+
+    from tessera.lib.tasks import publish
+    from tessera.lib.tasks.outbox import OutboxEventDO
+
+    async with http_api(cli) as api:
+        runtime = api._transport.app.state.runtime  # type: ignore[attr-defined]
+        async with runtime.db.transaction() as uow:
+            event_id = await publish(uow, runtime.events, "test.parked", {"n": 1})
+        async with runtime.db.transaction() as uow:
+            await uow.session.execute(
+                update(OutboxEventDO)
+                .where(OutboxEventDO.event_id == event_id)
+                .values(status="dead", attempts=8, last_error="smtp: connection refused")
+            )
+    listed = cli.run("events", "list", "--status", "dead")
+    assert listed.returncode == 0, listed.stderr
+    line = next(row for row in listed.stdout.splitlines() if "test.parked" in row)
+    assert "connection refused" in line
+    row_id = line.split()[0]
+    retried = cli.run("events", "retry", row_id)
+    assert retried.returncode == 0, retried.stderr
+    delivered = cli.run("worker", "--once")
+    assert delivered.returncode == 0, delivered.stderr
+    assert "test.parked" not in cli.run("events", "list", "--status", "dead").stdout
+    assert "test.parked" in cli.run("events", "list", "--status", "delivered").stdout
+    assert cli.run("events", "retry", "987654321").returncode != 0
+    assert cli.run("events", "list", "--status", "bogus").returncode != 0

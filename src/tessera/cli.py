@@ -31,10 +31,12 @@ app = typer.Typer(
 )
 db_app = typer.Typer(help="Database schema migrations.", no_args_is_help=True)
 user_app = typer.Typer(help="User administration.", no_args_is_help=True)
+demo_app = typer.Typer(help="Demo data for trying Tessera out.", no_args_is_help=True)
 events_app = typer.Typer(help="Outbox events: inspect and retry.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(user_app, name="user")
 app.add_typer(events_app, name="events")
+app.add_typer(demo_app, name="demo")
 
 
 def _settings() -> Settings:
@@ -281,6 +283,33 @@ def events_retry(event_id: Annotated[int, typer.Argument(help="Event number from
         typer.secho(f"no undelivered event {event_id}", fg=typer.colors.RED, err=True)
         raise typer.Exit(1)
     typer.echo(f"event {event_id} queued again")
+
+
+@demo_app.command("seed")
+def demo_seed(
+    force: Annotated[bool, typer.Option(help="Seed even with TESSERA_ENV=production")] = False,
+) -> None:
+    """Create a staff user, a customer and a few dozen products (safe to run twice)."""
+    from tessera.demo import CUSTOMER, STAFF, seed
+
+    settings = _settings()
+    if settings.env == "production" and not force:
+        typer.secho(
+            "refusing to seed demo data in production (use --force)", fg=typer.colors.RED, err=True
+        )
+        raise typer.Exit(2)
+
+    async def work(runtime: Runtime) -> None:
+        await _start_blocks(runtime, None)
+        report = await seed(runtime=runtime)
+        typer.echo(
+            f"products: {report.products_created} created, {report.products_existing} existed"
+        )
+        for username, _, password in (STAFF, CUSTOMER):
+            state = "created" if username in report.users_created else "exists"
+            typer.echo(f"user {username} ({state}), password: {password}")
+
+    _run_with_runtime(work)
 
 
 def main() -> None:
