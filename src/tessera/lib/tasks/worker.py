@@ -64,14 +64,20 @@ class OutboxWorker:
 
     async def _claim(self) -> list[Event]:
         now = utcnow()
+        due = (
+            OutboxEventDO.status == PENDING,
+            OutboxEventDO.available_at <= now,
+            or_(OutboxEventDO.locked_until.is_(None), OutboxEventDO.locked_until < now),
+        )
+        # A cheap read first: an idle worker must not take the (SQLite: only) write lock
+        # every poll interval.
+        async with self.db.read() as session:
+            if await session.scalar(select(OutboxEventDO.id).where(*due).limit(1)) is None:
+                return []
         async with self.db.transaction() as uow:
             query = (
                 select(OutboxEventDO)
-                .where(
-                    OutboxEventDO.status == PENDING,
-                    OutboxEventDO.available_at <= now,
-                    or_(OutboxEventDO.locked_until.is_(None), OutboxEventDO.locked_until < now),
-                )
+                .where(*due)
                 .order_by(OutboxEventDO.id)
                 .limit(self.settings.batch_size)
             )
