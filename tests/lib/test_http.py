@@ -349,6 +349,20 @@ async def test_readyz_is_503_when_the_database_is_unreachable(api_with):
         assert "127.0.0.1:1" not in response.text  # no connection details leak
 
 
+async def test_database_outage_is_503_problem_not_500(api_with):
+    async with api_with(
+        database={"url": "mysql+asyncmy://root@127.0.0.1:1/none", "pool_timeout_seconds": 2}
+    ) as api:
+        response = await api.post(
+            "/api/v1/auth/register",
+            json={"username": "outage1", "email": "o@example.com", "password": "Long-Pass-123x"},
+        )
+        assert response.status_code == 503
+        assert response.json()["code"] == "database.unavailable"
+        assert response.headers["retry-after"] == "5"
+        assert "127.0.0.1:1" not in response.text
+
+
 async def test_metrics_are_prometheus_text_counting_requests(api):
     await api.get("/healthz")
     response = await api.get("/metrics")

@@ -10,11 +10,18 @@ from collections.abc import Mapping, Sequence
 from http import HTTPStatus
 from typing import Any
 
+import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import RedisError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+from sqlalchemy import exc as sqlalchemy_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
+
+log = structlog.get_logger("tessera.errors")
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 TYPE_BASE = "https://tessera.dev/problems/"
@@ -314,4 +321,27 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(DomainError, on_domain_error)
     app.add_exception_handler(RequestValidationError, on_validation_error)
     app.add_exception_handler(StarletteHTTPException, on_http_error)
+
+    async def on_backend_down(request: Request, exc: Exception) -> JSONResponse:
+        # An outage of the database or cache is not the client's fault, nor a bug: 503 with
+        # a hint to retry, and the cause in the log (never in the answer).
+        component = "cache" if isinstance(exc, RedisError) else "database"
+        log.error(f"{component}_unavailable", error=repr(exc)[:500], path=request.url.path)
+        return problem_response(
+            request,
+            status=503,
+            code=f"{component}.unavailable",
+            title="Service Unavailable",
+            detail=f"The {component} is unreachable; try again shortly.",
+            headers={"Retry-After": "5"},
+        )
+
+    for backend_error in (
+        sqlalchemy_exc.OperationalError,
+        sqlalchemy_exc.InterfaceError,
+        sqlalchemy_exc.TimeoutError,
+        RedisConnectionError,
+        RedisTimeoutError,
+    ):
+        app.add_exception_handler(backend_error, on_backend_down)
     install_openapi(app)
