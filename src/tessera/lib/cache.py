@@ -3,7 +3,8 @@ Redis-compatible store (fakeredis) in embedded mode.
 
 Keys are `<prefix>:<block>:<entity>:<id>`. Values are JSON with a jittered TTL so entries
 written together do not expire together. Concurrent misses on one key share one load (single
-flight, per process); callers invalidate after commit.
+flight, per process); callers invalidate after commit, and a load that raced an
+invalidation does not write back what it read.
 """
 
 from __future__ import annotations
@@ -25,6 +26,9 @@ T = TypeVar("T")
 log = structlog.get_logger("tessera.cache")
 
 Redis = redis_asyncio.Redis
+
+# Long enough to outlive any load that could race an invalidation.
+GENERATION_TTL_SECONDS = 60
 
 
 def create_redis(settings: CacheSettings) -> Redis:
@@ -67,8 +71,20 @@ class Cache:
         )
 
     async def delete(self, *keys: str) -> None:
-        if keys:
-            await self.redis.delete(*keys)
+        """Invalidate cache-aside entries (call after commit).
+
+        Besides deleting, it bumps each key's generation: a load that started before this
+        delete (and so may have read the old row) sees the bump and does not store its
+        now-stale result.
+        """
+        if not keys:
+            return
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.delete(*keys)
+            for key in keys:
+                pipe.incr(f"{key}:gen")
+                pipe.expire(f"{key}:gen", GENERATION_TTL_SECONDS)
+            await pipe.execute()
 
     async def get_or_load(
         self,
@@ -80,9 +96,9 @@ class Cache:
         ttl_seconds: int | None = None,
     ) -> T | None:
         """Cache-aside read: concurrent misses on `key` in this process run `loader` once."""
-        cached = await self.get_json(key)
+        cached, generation = await self.redis.mget(key, f"{key}:gen")
         if cached is not None:
-            return decode(cached)
+            return decode(json.loads(cached))
         pending = self._inflight.get(key)
         if pending is not None:
             return cast(T | None, await asyncio.shield(pending))
@@ -90,7 +106,7 @@ class Cache:
         self._inflight[key] = future
         try:
             value = await loader()
-            if value is not None:
+            if value is not None and await self.redis.get(f"{key}:gen") == generation:
                 await self.set_json(key, encode(value), ttl_seconds=ttl_seconds)
             future.set_result(value)
             return value
