@@ -1,0 +1,73 @@
+"""File storage: one `Storage` protocol, three backends (`local`, `fastdfs`, `s3`) chosen by
+`storage.backend` in the settings.
+
+A block builds the configured backend once (`open_storage`), keeps it in
+`runtime.extras["storage"]`, and services reach it through `get_storage(runtime)`.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from tessera.lib.config import StorageSettings
+from tessera.lib.storage.base import (
+    ByteRange,
+    OpenedFile,
+    Storage,
+    StoredStat,
+    extension_of,
+)
+from tessera.lib.storage.errors import (
+    StorageError,
+    StorageFull,
+    StorageInvalidRequest,
+    StorageNotFound,
+    StorageProtocolError,
+    StorageUnavailable,
+)
+
+if TYPE_CHECKING:
+    from tessera.lib.runtime import Runtime
+
+EXTRAS_KEY = "storage"
+
+
+async def open_storage(settings: StorageSettings) -> Storage:
+    """Build (and connect, for S3) the backend named by `settings.backend`."""
+    if settings.backend == "local":
+        from tessera.lib.storage.local import LocalStorage
+
+        return LocalStorage(settings.local_root)
+    if settings.backend == "fastdfs":
+        from tessera.lib.storage.fastdfs_backend import FastDFSStorage
+
+        return FastDFSStorage(settings.fastdfs, part_size_bytes=settings.fastdfs_part_size_bytes)
+    from tessera.lib.storage.s3 import S3Storage
+
+    return await S3Storage(settings.s3).start()
+
+
+def get_storage(runtime: Runtime) -> Storage:
+    storage = runtime.extras.get(EXTRAS_KEY)
+    if storage is None:
+        raise StorageUnavailable("no storage backend is configured (is the file block loaded?)")
+    assert isinstance(storage, Storage)
+    return storage
+
+
+__all__ = [
+    "EXTRAS_KEY",
+    "ByteRange",
+    "OpenedFile",
+    "Storage",
+    "StorageError",
+    "StorageFull",
+    "StorageInvalidRequest",
+    "StorageNotFound",
+    "StorageProtocolError",
+    "StorageUnavailable",
+    "StoredStat",
+    "extension_of",
+    "get_storage",
+    "open_storage",
+]

@@ -1,0 +1,93 @@
+"""The `Storage` protocol every file backend implements, and the small types it speaks.
+
+Services see only this: bytes go in as an async stream and come back as an async stream, so
+no backend (local disk, FastDFS, S3) ever needs a whole file in memory.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterable, AsyncIterator
+from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
+
+
+@dataclass(frozen=True, slots=True)
+class ByteRange:
+    """`length` bytes from `offset` (already resolved against the file's size)."""
+
+    offset: int
+    length: int
+
+    @property
+    def last(self) -> int:
+        """The inclusive end, as HTTP's Content-Range writes it."""
+        return self.offset + self.length - 1
+
+
+@dataclass(frozen=True, slots=True)
+class StoredStat:
+    size: int
+
+
+class OpenedFile(Protocol):
+    """The bytes of one stored file (or a range of it), read in bounded chunks.
+
+    `length` is how many bytes iteration yields; `size` the whole file's size. Close it
+    (`aclose`) when stopping early so a pooled connection is not handed on half-read.
+    """
+
+    size: int
+    length: int
+
+    def __aiter__(self) -> AsyncIterator[bytes]: ...
+
+    async def aclose(self) -> None: ...
+
+
+@runtime_checkable
+class Storage(Protocol):
+    """Where file bytes live. Keys are opaque strings chosen by the backend."""
+
+    backend: str
+
+    def plan_key(self, name: str) -> str | None:
+        """The key the next `save(..., key=...)` may use, or None when the backend assigns
+        keys itself (FastDFS). Lets the caller record an intent before any byte is written."""
+        ...
+
+    async def save(
+        self,
+        stream: AsyncIterable[bytes],
+        *,
+        name: str,
+        content_type: str,
+        key: str | None = None,
+    ) -> str:
+        """Store the stream; return its key. On any error nothing is left behind, and the
+        error (including one raised by `stream` itself) propagates unchanged."""
+        ...
+
+    async def open(self, key: str, byte_range: ByteRange | None = None) -> OpenedFile:
+        """Start reading; `StorageNotFound` surfaces here, before the first chunk."""
+        ...
+
+    async def delete(self, key: str) -> None:
+        """Remove the bytes; `StorageNotFound` if they are already gone."""
+        ...
+
+    async def stat(self, key: str) -> StoredStat: ...
+
+    async def ping(self) -> None:
+        """Raise `StorageUnavailable` when the backend cannot be reached (readiness)."""
+        ...
+
+    async def aclose(self) -> None: ...
+
+
+def extension_of(name: str, *, max_length: int = 8) -> str:
+    """The lower-cased extension of a (sanitized) file name without the dot, or ''."""
+    _, dot, ext = name.rpartition(".")
+    ext = ext.lower()
+    if not dot or not ext or len(ext) > max_length or not ext.isalnum() or not ext.isascii():
+        return ""
+    return ext
