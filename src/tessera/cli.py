@@ -37,6 +37,8 @@ app.add_typer(db_app, name="db")
 app.add_typer(user_app, name="user")
 app.add_typer(events_app, name="events")
 app.add_typer(demo_app, name="demo")
+files_app = typer.Typer(help="File storage maintenance.", no_args_is_help=True)
+app.add_typer(files_app, name="files")
 
 
 def _settings() -> Settings:
@@ -310,6 +312,46 @@ def demo_seed(
             typer.echo(f"user {username} ({state}), password: {password}")
 
     _run_with_runtime(work)
+
+
+@files_app.command("sweep")
+def files_sweep(
+    older_than_minutes: Annotated[
+        int | None,
+        typer.Option(
+            help="Only touch leftovers older than this (default: storage.sweep_grace_seconds)"
+        ),
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option(help="Report what would be removed, remove nothing")
+    ] = False,
+) -> None:
+    """Remove stored bytes that no file row owns (uploads interrupted by a crash)."""
+    from tessera.blocks.file import service as file_service
+    from tessera.lib.storage import EXTRAS_KEY, open_storage
+
+    settings = _settings()
+    grace = (
+        settings.storage.sweep_grace_seconds
+        if older_than_minutes is None
+        else older_than_minutes * 60
+    )
+
+    async def work(runtime: Runtime) -> list[file_service.SweptItem]:
+        runtime.extras[EXTRAS_KEY] = storage = await open_storage(settings.storage)
+        try:
+            return await file_service.sweep_orphans(
+                runtime=runtime, grace_seconds=grace, dry_run=dry_run
+            )
+        finally:
+            await storage.aclose()
+
+    swept = _run_with_runtime(work)
+    verb = "would remove" if dry_run else "removed"
+    for item in swept:
+        state = verb if (item.removed or dry_run) else "already gone"
+        typer.echo(f"{state}: {item.backend} {item.key or '<unknown key>'} ({item.reason})")
+    typer.echo(f"{len(swept)} orphan(s) {'found' if dry_run else 'swept'}")
 
 
 def main() -> None:

@@ -27,6 +27,7 @@ async def test_register_returns_user_without_secrets(api):
         "roles",
         "is_active",
         "created_at",
+        "avatar_url",
     }
     assert body["username"] == name
     assert body["email"] == f"{name}@example.com".lower()

@@ -67,6 +67,7 @@ def _user_out(user: UserDO) -> UserOut:
         roles=[role.name for role in user.roles],
         is_active=user.is_active,
         created_at=user.created_at,
+        avatar_url=user.avatar_url,
     )
 
 
@@ -375,6 +376,15 @@ async def update_me(*, runtime: Runtime, principal: Principal, data: UpdateMeIn)
                 setattr(user, field_name, changes[field_name])
         await uow.session.flush()
         return _user_out(user)
+
+
+async def set_avatar_url(*, runtime: Runtime, user_id: int, url: str | None) -> None:
+    """Record where the user's avatar is served (called by the file block)."""
+    async with runtime.db.transaction() as uow:
+        user = await dao.get_user(uow.session, user_id)
+        if user is None:
+            raise NotFound("No such user.", code="user.not_found")
+        user.avatar_url = url
 
 
 async def change_password(

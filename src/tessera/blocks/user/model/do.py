@@ -69,6 +69,8 @@ class UserDO(Base):
     phone: Mapped[str | None] = mapped_column(String(32), default=None)
     display_name: Mapped[str | None] = mapped_column(String(64), default=None)
     locale: Mapped[str] = mapped_column(String(16), default="en")
+    # Set by the file block (PUT /users/me/avatar) through `service.set_avatar_url`.
+    avatar_url: Mapped[str | None] = mapped_column(String(255), default=None)
     password_hash: Mapped[str] = mapped_column(String(255))
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -70,6 +70,7 @@ class UserOut(BaseModel):
     roles: list[str]
     is_active: bool
     created_at: datetime
+    avatar_url: str | None = None
 
 
 class UpdateMeIn(_In):

@@ -1,0 +1,45 @@
+"""The file block: uploads, downloads with ranges, avatars and order documents, stored on
+local disk, FastDFS or S3 (`storage.backend`)."""
+
+from __future__ import annotations
+
+from tessera.blocks.file import service
+from tessera.blocks.file.controller import router
+from tessera.lib.runtime import Block, Runtime
+from tessera.lib.storage import EXTRAS_KEY, open_storage
+from tessera.lib.tasks import Event
+
+DELETE_HANDLER = "file.delete_bytes"
+
+
+async def _start(runtime: Runtime) -> None:
+    if EXTRAS_KEY not in runtime.extras:
+        runtime.extras[EXTRAS_KEY] = await open_storage(runtime.settings.storage)
+    if not any(sub.name == DELETE_HANDLER for sub in runtime.events.subscriptions):
+
+        async def delete_bytes(event: Event) -> None:
+            await service.delete_bytes(runtime=runtime, event=event)
+
+        runtime.events.subscribe(service.DELETED_TOPIC, DELETE_HANDLER, delete_bytes)
+
+
+async def _stop(runtime: Runtime) -> None:
+    storage = runtime.extras.pop(EXTRAS_KEY, None)
+    if storage is not None:
+        await storage.aclose()
+
+
+block = Block(
+    name="file",
+    router=router,
+    depends_on=("user",),
+    on_startup=(_start,),
+    on_shutdown=(_stop,),
+    description="File uploads and downloads on local disk, FastDFS or S3",
+    # These endpoints stream multipart bodies and enforce storage.max_*_bytes themselves.
+    upload_paths=(
+        r"/api/v1/files",
+        r"/api/v1/users/me/avatar",
+        r"/api/v1/orders/[0-9]+/documents",
+    ),
+)
