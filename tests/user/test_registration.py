@@ -27,8 +27,12 @@ async def test_register_returns_user_without_secrets(api):
         "roles",
         "is_active",
         "created_at",
+        "email_verified",
+        "phone_verified",
+        "mfa_enabled",
         "avatar_url",
     }
+    assert body["email_verified"] is False
     assert body["username"] == name
     assert body["email"] == f"{name}@example.com".lower()
     assert body["roles"] == ["customer"]

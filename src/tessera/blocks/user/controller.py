@@ -16,15 +16,22 @@ from tessera.blocks.user.model.dto import (
     LoginAuditOut,
     LoginIn,
     LogoutIn,
+    MfaChallengeOut,
+    MfaDisableIn,
+    MfaLoginIn,
+    MfaSmsIn,
+    RecoveryCodesOut,
     RefreshIn,
     RegisterIn,
     RoleOut,
     SessionOut,
     TokenPairOut,
+    TotpConfirmIn,
+    TotpSetupOut,
     UpdateMeIn,
     UserOut,
 )
-from tessera.lib.errors import problem_responses
+from tessera.lib.errors import Unauthorized, problem_responses
 from tessera.lib.pagination import Page, Paging
 from tessera.lib.runtime import RuntimeDep
 from tessera.lib.security import CurrentUser, Principal, require_permission
@@ -60,8 +67,11 @@ async def register(body: RegisterIn, runtime: RuntimeDep, client: Client) -> Use
 
 
 @router.post("/auth/login", tags=["auth"], responses=problem_responses(400, 401, 422, 429))
-async def login(body: LoginIn, runtime: RuntimeDep, client: Client) -> TokenPairOut:
-    """Sign in with username (or email) and password; returns an access/refresh token pair."""
+async def login(
+    body: LoginIn, runtime: RuntimeDep, client: Client
+) -> TokenPairOut | MfaChallengeOut:
+    """Sign in with username (or email) and password; returns an access/refresh token pair,
+    or `{mfa_required, mfa_token, methods}` when the account has a second factor."""
     return await service.authenticate(
         runtime=runtime, identifier=body.username, password=body.password, client=client
     )
@@ -75,9 +85,34 @@ async def token(
     password: Annotated[str, Form(min_length=1, max_length=256)],
 ) -> TokenPairOut:
     """OAuth2 password flow (form encoded), for the Authorize button of `/docs`."""
-    return await service.authenticate(
+    result = await service.authenticate(
         runtime=runtime, identifier=username, password=password, client=client
     )
+    if isinstance(result, MfaChallengeOut):
+        raise Unauthorized(
+            "This account needs a second factor: use POST /auth/login.", code="auth.mfa_required"
+        )
+    return result
+
+
+@router.post("/auth/login/mfa", tags=["auth"], responses=problem_responses(400, 401, 422, 429))
+async def login_mfa(body: MfaLoginIn, runtime: RuntimeDep, client: Client) -> TokenPairOut:
+    """Finish a sign-in with a second factor: `method` is `totp`, `sms` or `recovery_code`."""
+    return await service.complete_mfa_login(
+        runtime=runtime, mfa_token=body.mfa_token, code=body.code, method=body.method, client=client
+    )
+
+
+@router.post(
+    "/auth/login/mfa/sms",
+    tags=["auth"],
+    status_code=status.HTTP_202_ACCEPTED,
+    responses=problem_responses(400, 401, 422, 429),
+)
+async def login_mfa_sms(body: MfaSmsIn, runtime: RuntimeDep, client: Client) -> Response:
+    """Send the sign-in code by SMS to the account's verified phone."""
+    await service.request_mfa_sms(runtime=runtime, mfa_token=body.mfa_token, client=client)
+    return Response(status_code=status.HTTP_202_ACCEPTED)
 
 
 @router.post("/auth/refresh", tags=["auth"], responses=problem_responses(400, 401, 422))
@@ -127,6 +162,36 @@ async def change_password(
 ) -> Response:
     """Change the password; every other session is signed out."""
     await service.change_password(runtime=runtime, principal=principal, data=body)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post("/users/me/mfa/totp", tags=["users"], responses=problem_responses(401, 409))
+async def begin_totp(runtime: RuntimeDep, principal: CurrentUser) -> TotpSetupOut:
+    """A new authenticator secret (and its QR code); confirm it with a code to turn MFA on."""
+    return await service.begin_totp(runtime=runtime, principal=principal)
+
+
+@router.post(
+    "/users/me/mfa/totp/confirm", tags=["users"], responses=problem_responses(401, 409, 422, 429)
+)
+async def confirm_totp(
+    body: TotpConfirmIn, runtime: RuntimeDep, principal: CurrentUser
+) -> RecoveryCodesOut:
+    """Turn two-factor sign-in on; returns 10 single-use recovery codes (shown only once)."""
+    return await service.confirm_totp(runtime=runtime, principal=principal, code=body.code)
+
+
+@router.delete(
+    "/users/me/mfa",
+    tags=["users"],
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=problem_responses(401, 409, 422, 429),
+)
+async def disable_mfa(body: MfaDisableIn, runtime: RuntimeDep, principal: CurrentUser) -> Response:
+    """Turn two-factor sign-in off: needs the password and a current code."""
+    await service.disable_mfa(
+        runtime=runtime, principal=principal, password=body.password, code=body.code
+    )
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -202,7 +267,8 @@ async def login_audit(
     _: AuditReader,
     paging: Paging,
     user_id: int | None = None,
-    outcome: Literal["success", "invalid_credentials", "inactive", "rate_limited"] | None = None,
+    outcome: Literal["success", "invalid_credentials", "inactive", "rate_limited", "mfa_required"]
+    | None = None,
 ) -> Page[LoginAuditOut]:
     """Every sign-in attempt, newest first."""
     return await service.list_login_audit(

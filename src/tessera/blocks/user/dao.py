@@ -7,12 +7,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tessera.blocks.user.model.do import (
     AuthSessionDO,
     LoginAuditDO,
+    MfaRecoveryCodeDO,
     PermissionDO,
     RefreshTokenDO,
     RoleDO,
@@ -204,3 +205,40 @@ async def search_login_audit(
     total = await session.scalar(select(func.count()).select_from(query.subquery()))
     rows = await session.execute(query.order_by(LoginAuditDO.id.desc()).offset(offset).limit(limit))
     return list(rows.scalars()), int(total or 0)
+
+
+async def find_user_by_verified_phone(session: AsyncSession, phone: str) -> UserDO | None:
+    result = await session.execute(
+        select(UserDO)
+        .where(UserDO.phone == phone, UserDO.phone_verified_at.is_not(None))
+        .order_by(UserDO.id)
+        .limit(1)
+    )
+    return result.scalar_one_or_none()
+
+
+async def find_user_by_email(session: AsyncSession, email: str) -> UserDO | None:
+    result = await session.execute(select(UserDO).where(UserDO.email == email.strip().lower()))
+    return result.scalar_one_or_none()
+
+
+async def replace_recovery_codes(session: AsyncSession, user_id: int, hashes: list[str]) -> None:
+    await session.execute(delete(MfaRecoveryCodeDO).where(MfaRecoveryCodeDO.user_id == user_id))
+    session.add_all(MfaRecoveryCodeDO(user_id=user_id, code_hash=value) for value in hashes)
+    await session.flush()
+
+
+async def use_recovery_code(
+    session: AsyncSession, user_id: int, code_hash: str, now: datetime
+) -> bool:
+    """Spend one unused recovery code; False if it does not exist or was already used."""
+    result = await session.execute(
+        update(MfaRecoveryCodeDO)
+        .where(
+            MfaRecoveryCodeDO.user_id == user_id,
+            MfaRecoveryCodeDO.code_hash == code_hash,
+            MfaRecoveryCodeDO.used_at.is_(None),
+        )
+        .values(used_at=now)
+    )
+    return bool(getattr(result, "rowcount", 0) == 1)

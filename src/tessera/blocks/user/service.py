@@ -8,10 +8,18 @@ from it (their session id is marked revoked in Redis).
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
+import io
+import secrets
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
+import pyotp
+import qrcode  # type: ignore[import-untyped]  # ships no type information
 import structlog
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -21,11 +29,15 @@ from tessera.blocks.user.model.do import AuthSessionDO, LoginAuditDO, RefreshTok
 from tessera.blocks.user.model.dto import (
     AdminUpdateUserIn,
     ChangePasswordIn,
+    ContactOut,
     LoginAuditOut,
+    MfaChallengeOut,
+    RecoveryCodesOut,
     RegisterIn,
     RoleOut,
     SessionOut,
     TokenPairOut,
+    TotpSetupOut,
     UpdateMeIn,
     UserOut,
 )
@@ -38,10 +50,12 @@ from tessera.lib.errors import (
     Unauthorized,
     ValidationFailed,
 )
+from tessera.lib.otp import hit_sms_limits, one_time_codes
 from tessera.lib.pagination import Page, PageParams
 from tessera.lib.ratelimit import Limit
 from tessera.lib.runtime import Runtime
 from tessera.lib.security import Principal, hash_token, new_refresh_token
+from tessera.lib.tasks import publish
 
 log = structlog.get_logger("tessera.user")
 
@@ -67,6 +81,9 @@ def _user_out(user: UserDO) -> UserOut:
         roles=[role.name for role in user.roles],
         is_active=user.is_active,
         created_at=user.created_at,
+        email_verified=user.email_verified_at is not None,
+        phone_verified=user.phone_verified_at is not None,
+        mfa_enabled=user.mfa_enabled_at is not None,
         avatar_url=user.avatar_url,
     )
 
@@ -144,6 +161,14 @@ async def register_user(*, runtime: Runtime, data: RegisterIn, client: ClientInf
             )
             await dao.add_user(uow.session, user)
             out = _user_out(user)
+            # The notify block sends the verification mail from this event.
+            await publish(
+                uow,
+                runtime.events,
+                "user.registered",
+                {"user_id": user.id, "email": email, "locale": user.locale},
+                aggregate_id=user.id,
+            )
     except IntegrityError as exc:
         # Two registrations raced past the check above; the unique index decided.
         raise Conflict("Username or email is already registered.", code="user.exists") from exc
@@ -176,8 +201,11 @@ async def _record_login(
 
 async def authenticate(
     *, runtime: Runtime, identifier: str, password: str, client: ClientInfo
-) -> TokenPairOut:
-    """Password sign-in; unknown users and wrong passwords look the same, in similar time."""
+) -> TokenPairOut | MfaChallengeOut:
+    """Password sign-in; unknown users and wrong passwords look the same, in similar time.
+
+    With a second factor enabled, the answer is a short-lived `mfa_token` instead of tokens.
+    """
     limits = runtime.settings.ratelimit
     account = identifier.strip().lower()
     window = limits.login_window_seconds
@@ -235,7 +263,8 @@ async def authenticate(
             raise Unauthorized("Wrong username or password.", code="auth.invalid_credentials")
         if new_hash is not None:
             user.password_hash = new_hash
-        pair = await _open_session(runtime, uow.session, user, client)
+        methods = _mfa_methods(user, first_factor="password")
+        pair = None if methods else await _open_session(runtime, uow.session, user, client)
         await dao.add_login_audit(
             uow.session,
             LoginAuditDO(
@@ -243,9 +272,11 @@ async def authenticate(
                 identifier=account[:254],
                 ip=client.ip,
                 user_agent=_truncate(client.user_agent, 255),
-                outcome="success",
+                outcome="mfa_required" if methods else "success",
             ),
         )
+    if pair is None:
+        return await _mfa_challenge(runtime, user_id, methods)
     log.info("login_succeeded", user_id=user_id)
     return pair
 
@@ -371,6 +402,9 @@ async def update_me(*, runtime: Runtime, principal: Principal, data: UpdateMeIn)
         user = await dao.get_user(uow.session, principal.id)
         if user is None:
             raise NotFound("No such user.", code="user.not_found")
+        if "phone" in changes and changes["phone"] != user.phone:
+            # A new number has not been proven: it needs POST /users/me/phone with a code.
+            user.phone_verified_at = None
         for field_name in ("display_name", "phone", "locale"):
             if field_name in changes:
                 setattr(user, field_name, changes[field_name])
@@ -604,3 +638,392 @@ async def create_admin(*, runtime: Runtime, username: str, email: str, password:
         )
         await dao.add_user(uow.session, user)
         return _user_out(user)
+
+
+# --- verified contacts: used by the notify block --------------------------------------------
+
+
+def _contact_of(user: UserDO) -> ContactOut:
+    return ContactOut(
+        user_id=user.id,
+        username=user.username,
+        display_name=user.display_name,
+        email=user.email,
+        email_verified=user.email_verified_at is not None,
+        phone=user.phone,
+        phone_verified=user.phone_verified_at is not None,
+        locale=user.locale,
+        is_active=user.is_active,
+        mfa_enabled=user.mfa_enabled_at is not None,
+    )
+
+
+async def get_contact(*, runtime: Runtime, user_id: int) -> ContactOut | None:
+    async with runtime.db.read() as session:
+        user = await dao.get_user(session, user_id)
+        return None if user is None else _contact_of(user)
+
+
+async def find_user_id_by_email(*, runtime: Runtime, email: str) -> int | None:
+    async with runtime.db.read() as session:
+        user = await dao.find_user_by_email(session, email)
+        return user.id if user is not None and user.is_active else None
+
+
+async def find_user_id_by_verified_phone(*, runtime: Runtime, phone: str) -> int | None:
+    """The active user who proved owning `phone` (E.164), if any."""
+    async with runtime.db.read() as session:
+        user = await dao.find_user_by_verified_phone(session, phone)
+        return user.id if user is not None and user.is_active else None
+
+
+async def mark_email_verified(*, runtime: Runtime, user_id: int, email: str) -> bool:
+    """True once `email` is verified; False if the account no longer has that address."""
+    async with runtime.db.transaction() as uow:
+        user = await dao.get_user(uow.session, user_id)
+        if user is None or user.email != email.lower():
+            return False
+        if user.email_verified_at is None:
+            user.email_verified_at = utcnow()
+    return True
+
+
+async def bind_phone(*, runtime: Runtime, user_id: int, phone: str) -> UserOut:
+    """Record `phone` (E.164, already proven by a code) as the user's verified number."""
+    async with runtime.db.transaction() as uow:
+        owner = await dao.find_user_by_verified_phone(uow.session, phone)
+        if owner is not None and owner.id != user_id:
+            raise Conflict("This phone number belongs to another account.", code="user.phone_taken")
+        user = await dao.get_user(uow.session, user_id)
+        if user is None:
+            raise NotFound("No such user.", code="user.not_found")
+        user.phone = phone
+        user.phone_verified_at = utcnow()
+        await uow.session.flush()
+        return _user_out(user)
+
+
+async def validate_new_password(*, runtime: Runtime, user_id: int, new_password: str) -> None:
+    """Raise 422 if `new_password` breaks the policy for this user (before spending a token)."""
+    async with runtime.db.read() as session:
+        user = await dao.get_user(session, user_id)
+        username = user.username if user is not None else None
+    _raise_if_weak(new_password, username)
+
+
+def _raise_if_weak(new_password: str, username: str | None) -> None:
+    problems = password_problems(new_password, username=username)
+    if problems:
+        raise ValidationFailed(
+            "The new password is not acceptable.",
+            code="user.weak_password",
+            errors=[
+                {
+                    "loc": ["body", "new_password"],
+                    "msg": "password " + "; ".join(problems),
+                    "type": "value_error",
+                }
+            ],
+        )
+
+
+async def reset_password(*, runtime: Runtime, user_id: int, new_password: str) -> None:
+    """Set a new password (proven by a reset link) and sign the user out everywhere."""
+    async with runtime.db.read() as session:
+        user = await dao.get_user(session, user_id)
+        if user is None or not user.is_active:
+            raise NotFound("No such user.", code="user.not_found")
+        username = user.username
+    _raise_if_weak(new_password, username)
+    new_hash = await runtime.passwords.hash(new_password)
+    now = utcnow()
+    async with runtime.db.transaction() as uow:
+        user = await dao.get_user(uow.session, user_id)
+        if user is None:
+            raise NotFound("No such user.", code="user.not_found")
+        user.password_hash = new_hash
+        user.password_changed_at = now
+        revoked = await dao.revoke_sessions(
+            uow.session, user_id=user_id, now=now, reason="password_reset"
+        )
+    await runtime.revocations.revoke_sessions(revoked)
+    log.info("password_reset", user_id=user_id, sessions_revoked=len(revoked))
+
+
+async def sign_in_user(
+    *, runtime: Runtime, user_id: int, client: ClientInfo, first_factor: str
+) -> TokenPairOut | MfaChallengeOut:
+    """Open a session for a user proven by another block (e.g. an SMS code)."""
+    async with runtime.db.transaction() as uow:
+        user = await dao.get_user(uow.session, user_id)
+        if user is None or not user.is_active:
+            raise Unauthorized("This account cannot sign in.", code="auth.user_inactive")
+        methods = _mfa_methods(user, first_factor=first_factor)
+        pair = None if methods else await _open_session(runtime, uow.session, user, client)
+        await dao.add_login_audit(
+            uow.session,
+            LoginAuditDO(
+                user_id=user.id,
+                identifier=f"{first_factor}:{user.username_key}"[:254],
+                ip=client.ip,
+                user_agent=_truncate(client.user_agent, 255),
+                outcome="mfa_required" if methods else "success",
+            ),
+        )
+    if pair is None:
+        return await _mfa_challenge(runtime, user_id, methods)
+    return pair
+
+
+# --- second factor (TOTP, SMS, recovery codes) ----------------------------------------------
+
+TOTP_STEP_SECONDS = 30
+RECOVERY_CODE_COUNT = 10
+_MFA_TOKEN_PURPOSE = "mfa_login"  # noqa: S105 - a Redis key part, not a secret
+
+
+def _mfa_methods(user: UserDO, *, first_factor: str) -> list[str]:
+    """Second factors the user can use now; empty when no second factor is required."""
+    if user.mfa_enabled_at is None:
+        return []
+    methods = ["totp", "recovery_code"]
+    # SMS cannot be both factors of one sign-in.
+    if user.phone_verified_at is not None and first_factor != "sms":
+        methods.insert(1, "sms")
+    return methods
+
+
+async def _mfa_challenge(runtime: Runtime, user_id: int, methods: list[str]) -> MfaChallengeOut:
+    ttl = runtime.settings.notify.mfa_token_ttl_seconds
+    token = await one_time_codes(runtime).issue_token(
+        _MFA_TOKEN_PURPOSE, {"user_id": user_id, "methods": methods}, ttl_seconds=ttl
+    )
+    return MfaChallengeOut(mfa_token=token, methods=methods, expires_in=ttl)
+
+
+def _recovery_hash(code: str) -> str:
+    normalized = code.strip().lower().replace("-", "").replace(" ", "")
+    return hashlib.sha256(("recovery:" + normalized).encode()).hexdigest()
+
+
+def _new_recovery_code() -> str:
+    alphabet = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i: read aloud, typed by hand
+    raw = "".join(secrets.choice(alphabet) for _ in range(10))
+    return f"{raw[:5]}-{raw[5:]}"
+
+
+def _totp_counter(secret: str, code: str, now: float) -> int | None:
+    """The time step whose code is `code` (±1 step of clock drift), or None."""
+    totp = pyotp.TOTP(secret, interval=TOTP_STEP_SECONDS)
+    current = int(now // TOTP_STEP_SECONDS)
+    for counter in (current, current - 1, current + 1):
+        if hmac.compare_digest(totp.generate_otp(counter), code.strip()):
+            return counter
+    return None
+
+
+async def _totp_ok(runtime: Runtime, user_id: int, secret: str, code: str) -> bool:
+    counter = _totp_counter(secret, code, time.time())
+    if counter is None:
+        return False
+    # A code seen once is refused for the rest of its window: no replay of an observed code.
+    return await one_time_codes(runtime).first_use(
+        f"totp:{user_id}", str(counter), ttl_seconds=TOTP_STEP_SECONDS * 4
+    )
+
+
+async def _second_factor_ok(runtime: Runtime, user: UserDO, method: str, code: str) -> bool:
+    if method == "totp":
+        return user.mfa_totp_secret is not None and await _totp_ok(
+            runtime, user.id, user.mfa_totp_secret, code
+        )
+    if method == "sms":
+        if user.phone is None or user.phone_verified_at is None:
+            return False
+        check = await one_time_codes(runtime).check_code(
+            "mfa", user.phone, code, max_attempts=runtime.settings.notify.code_max_attempts
+        )
+        return check.ok
+    if method == "recovery_code":
+        async with runtime.db.transaction() as uow:
+            return await dao.use_recovery_code(uow.session, user.id, _recovery_hash(code), utcnow())
+    return False
+
+
+async def complete_mfa_login(
+    *, runtime: Runtime, mfa_token: str, code: str, method: str, client: ClientInfo
+) -> TokenPairOut:
+    """Second step of a sign-in: the `mfa_token` from step one plus a current code."""
+    store = one_time_codes(runtime)
+    data = await store.peek_token(_MFA_TOKEN_PURPOSE, mfa_token)
+    if data is None:
+        raise Unauthorized("The sign-in has expired; start again.", code="auth.mfa_token_invalid")
+    if method not in data["methods"]:
+        raise ValidationFailed(
+            f"Method {method} is not available for this account.",
+            code="auth.mfa_method_unavailable",
+            errors=[{"loc": ["body", "method"], "msg": "not available", "type": "enum"}],
+        )
+    user_id = int(data["user_id"])
+    settings = runtime.settings.notify
+    await runtime.ratelimiter.hit(
+        "mfa_login",
+        hash_token(mfa_token),
+        Limit(settings.mfa_max_attempts, settings.mfa_token_ttl_seconds),
+        code="auth.mfa_rate_limited",
+    )
+    # Per user too: fresh mfa_tokens (new password sign-ins) must not reset the budget.
+    await runtime.ratelimiter.hit(
+        "mfa_user",
+        str(user_id),
+        Limit(settings.mfa_max_attempts * 4, 3600),
+        code="auth.mfa_rate_limited",
+    )
+    async with runtime.db.read() as session:
+        user = await dao.get_user(session, user_id)
+    if user is None or not user.is_active:
+        raise Unauthorized("This account cannot sign in.", code="auth.user_inactive")
+    if not await _second_factor_ok(runtime, user, method, code):
+        await _record_login(
+            runtime,
+            user_id=user_id,
+            identifier=user.username_key,
+            client=client,
+            outcome="invalid_credentials",
+        )
+        raise Unauthorized("The code is wrong or expired.", code="auth.invalid_mfa_code")
+    if await store.consume_token(_MFA_TOKEN_PURPOSE, mfa_token) is None:
+        raise Unauthorized("The sign-in has expired; start again.", code="auth.mfa_token_invalid")
+    async with runtime.db.transaction() as uow:
+        fresh = await dao.get_user(uow.session, user_id)
+        if fresh is None or not fresh.is_active:
+            raise Unauthorized("This account cannot sign in.", code="auth.user_inactive")
+        pair = await _open_session(runtime, uow.session, fresh, client)
+        await dao.add_login_audit(
+            uow.session,
+            LoginAuditDO(
+                user_id=user_id,
+                identifier=fresh.username_key,
+                ip=client.ip,
+                user_agent=_truncate(client.user_agent, 255),
+                outcome="success",
+            ),
+        )
+    log.info("login_succeeded", user_id=user_id, second_factor=method)
+    return pair
+
+
+async def request_mfa_sms(*, runtime: Runtime, mfa_token: str, client: ClientInfo) -> None:
+    """Ask for a sign-in code by SMS; the notify block sends it (event user.mfa_sms_requested)."""
+    data = await one_time_codes(runtime).peek_token(_MFA_TOKEN_PURPOSE, mfa_token)
+    if data is None:
+        raise Unauthorized("The sign-in has expired; start again.", code="auth.mfa_token_invalid")
+    if "sms" not in data["methods"]:
+        raise ValidationFailed(
+            "SMS is not available for this account.",
+            code="auth.mfa_method_unavailable",
+            errors=[{"loc": ["body", "mfa_token"], "msg": "no verified phone", "type": "value"}],
+        )
+    user_id = int(data["user_id"])
+    contact = await get_contact(runtime=runtime, user_id=user_id)
+    if contact is None or contact.phone is None:
+        raise Unauthorized("This account cannot sign in.", code="auth.user_inactive")
+    await hit_sms_limits(runtime, phone=contact.phone, ip=client.ip)
+    async with runtime.db.transaction() as uow:
+        await publish(
+            uow,
+            runtime.events,
+            "user.mfa_sms_requested",
+            {"user_id": user_id, "phone": contact.phone, "locale": contact.locale},
+            aggregate_id=user_id,
+        )
+
+
+async def begin_totp(*, runtime: Runtime, principal: Principal) -> TotpSetupOut:
+    """A new TOTP secret to scan; it protects sign-ins once confirmed with a code."""
+    secret = pyotp.random_base32()
+    async with runtime.db.transaction() as uow:
+        user = await dao.get_user(uow.session, principal.id)
+        if user is None:
+            raise NotFound("No such user.", code="user.not_found")
+        if user.mfa_enabled_at is not None:
+            raise Conflict(
+                "Two-factor sign-in is already on; turn it off first.", code="user.mfa_enabled"
+            )
+        user.mfa_totp_secret = secret
+        label = user.email
+    uri = pyotp.TOTP(secret).provisioning_uri(name=label, issuer_name="Tessera")
+    image = qrcode.make(uri)
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return TotpSetupOut(
+        secret=secret,
+        otpauth_uri=uri,
+        qr_png_base64=base64.b64encode(buffer.getvalue()).decode(),
+    )
+
+
+async def confirm_totp(*, runtime: Runtime, principal: Principal, code: str) -> RecoveryCodesOut:
+    """Turn MFA on with a first code from the authenticator; returns the recovery codes."""
+    await runtime.ratelimiter.hit(
+        "mfa_confirm", str(principal.id), Limit(10, 900), code="auth.mfa_rate_limited"
+    )
+    async with runtime.db.read() as session:
+        user = await dao.get_user(session, principal.id)
+    if user is None:
+        raise NotFound("No such user.", code="user.not_found")
+    if user.mfa_enabled_at is not None:
+        raise Conflict("Two-factor sign-in is already on.", code="user.mfa_enabled")
+    if user.mfa_totp_secret is None:
+        raise Conflict("Start with POST /users/me/mfa/totp.", code="user.mfa_not_started")
+    if not await _totp_ok(runtime, user.id, user.mfa_totp_secret, code):
+        raise ValidationFailed(
+            "The code is wrong.",
+            code="auth.invalid_mfa_code",
+            errors=[{"loc": ["body", "code"], "msg": "wrong code", "type": "wrong"}],
+        )
+    codes = [_new_recovery_code() for _ in range(RECOVERY_CODE_COUNT)]
+    async with runtime.db.transaction() as uow:
+        fresh = await dao.get_user(uow.session, principal.id)
+        if fresh is None:
+            raise NotFound("No such user.", code="user.not_found")
+        fresh.mfa_enabled_at = utcnow()
+        await dao.replace_recovery_codes(
+            uow.session, fresh.id, [_recovery_hash(value) for value in codes]
+        )
+    log.info("mfa_enabled", user_id=principal.id)
+    return RecoveryCodesOut(recovery_codes=codes)
+
+
+async def disable_mfa(*, runtime: Runtime, principal: Principal, password: str, code: str) -> None:
+    """Turn MFA off: needs the password and a current TOTP (or recovery) code."""
+    await runtime.ratelimiter.hit(
+        "mfa_disable", str(principal.id), Limit(10, 900), code="auth.mfa_rate_limited"
+    )
+    async with runtime.db.read() as session:
+        user = await dao.get_user(session, principal.id)
+    if user is None:
+        raise NotFound("No such user.", code="user.not_found")
+    if user.mfa_enabled_at is None:
+        raise Conflict("Two-factor sign-in is not on.", code="user.mfa_not_enabled")
+    if not await runtime.passwords.verify(user.password_hash, password):
+        raise ValidationFailed(
+            "The password is wrong.",
+            code="user.wrong_password",
+            errors=[{"loc": ["body", "password"], "msg": "wrong password", "type": "wrong"}],
+        )
+    method = "recovery_code" if "-" in code or len(code.strip()) > 6 else "totp"
+    if not await _second_factor_ok(runtime, user, method, code):
+        raise ValidationFailed(
+            "The code is wrong.",
+            code="auth.invalid_mfa_code",
+            errors=[{"loc": ["body", "code"], "msg": "wrong code", "type": "wrong"}],
+        )
+    async with runtime.db.transaction() as uow:
+        fresh = await dao.get_user(uow.session, principal.id)
+        if fresh is None:
+            raise NotFound("No such user.", code="user.not_found")
+        fresh.mfa_enabled_at = None
+        fresh.mfa_totp_secret = None
+        await dao.replace_recovery_codes(uow.session, fresh.id, [])
+    log.info("mfa_disabled", user_id=principal.id)

@@ -59,7 +59,7 @@ class RoleDO(Base):
 
 class UserDO(Base):
     __tablename__ = "user_account"
-    __table_args__ = MYSQL_TABLE
+    __table_args__ = (Index("ix_user_account_phone", "phone"), MYSQL_TABLE)
 
     id: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
     username: Mapped[str] = mapped_column(String(32))
@@ -76,6 +76,12 @@ class UserDO(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     password_changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Proven by a link sent to `email` / a code sent to `phone` (E.164); cleared on change.
+    email_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    phone_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    # Base32 TOTP secret; set at enrolment, in force once `mfa_enabled_at` is set.
+    mfa_totp_secret: Mapped[str | None] = mapped_column(String(64), default=None)
+    mfa_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     roles: Mapped[list[RoleDO]] = relationship(
         secondary=user_role, lazy="selectin", order_by=RoleDO.name
     )
@@ -127,3 +133,16 @@ class LoginAuditDO(Base):
     user_agent: Mapped[str | None] = mapped_column(String(255), default=None)
     outcome: Mapped[str] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class MfaRecoveryCodeDO(Base):
+    """Single-use second-factor codes for a lost authenticator, stored as SHA-256."""
+
+    __tablename__ = "mfa_recovery_code"
+    __table_args__ = (Index("ix_mfa_recovery_code_user_id", "user_id"), MYSQL_TABLE)
+
+    id: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
+    code_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)

@@ -13,7 +13,8 @@ USERNAME_PATTERN = r"^[A-Za-z0-9_.-]+$"
 PHONE_PATTERN = r"^\+?[0-9][0-9 ()-]{3,18}[0-9]$"
 LOCALE_PATTERN = r"^[a-z]{2,3}(-[A-Za-z]{2,4})?$"
 
-OUTCOMES = Literal["success", "invalid_credentials", "inactive", "rate_limited"]
+OUTCOMES = Literal["success", "invalid_credentials", "inactive", "rate_limited", "mfa_required"]
+MFA_METHODS = Literal["totp", "sms", "recovery_code"]
 
 
 class _In(BaseModel):
@@ -70,6 +71,9 @@ class UserOut(BaseModel):
     roles: list[str]
     is_active: bool
     created_at: datetime
+    email_verified: bool = False
+    phone_verified: bool = False
+    mfa_enabled: bool = False
     avatar_url: str | None = None
 
 
@@ -126,3 +130,56 @@ class LoginAuditOut(BaseModel):
     user_agent: str | None
     outcome: str
     created_at: datetime
+
+
+class MfaChallengeOut(BaseModel):
+    """`POST /auth/login` answer when a second factor is needed: no token yet."""
+
+    mfa_required: Literal[True] = True
+    mfa_token: str = Field(description="present it to POST /auth/login/mfa within minutes")
+    methods: list[MFA_METHODS]
+    expires_in: int
+
+
+class MfaLoginIn(_In):
+    mfa_token: str = Field(min_length=1, max_length=128)
+    code: str = Field(min_length=6, max_length=32)
+    method: MFA_METHODS = "totp"
+
+
+class MfaSmsIn(_In):
+    mfa_token: str = Field(min_length=1, max_length=128)
+
+
+class TotpSetupOut(BaseModel):
+    secret: str
+    otpauth_uri: str
+    qr_png_base64: str
+
+
+class TotpConfirmIn(_In):
+    code: str = Field(min_length=6, max_length=6, pattern=r"^[0-9]{6}$")
+
+
+class RecoveryCodesOut(BaseModel):
+    recovery_codes: list[str]
+
+
+class MfaDisableIn(_In):
+    password: str = Field(min_length=1, max_length=MAX_PASSWORD_LENGTH)
+    code: str = Field(min_length=6, max_length=32, description="a TOTP or recovery code")
+
+
+class ContactOut(BaseModel):
+    """What other blocks (notify) need to reach a user; no secrets."""
+
+    user_id: int
+    username: str
+    display_name: str | None
+    email: str
+    email_verified: bool
+    phone: str | None
+    phone_verified: bool
+    locale: str
+    is_active: bool
+    mfa_enabled: bool
