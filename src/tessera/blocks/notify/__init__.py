@@ -1,0 +1,33 @@
+"""The notify block: mail and SMS (templates, providers, delivery log), verification links
+and codes, password reset, and order notifications. Sends only from the outbox worker."""
+
+from __future__ import annotations
+
+from tessera.blocks.notify.controller import router
+from tessera.blocks.notify.service import subscribe_handlers
+from tessera.lib import mail, sms
+from tessera.lib.runtime import Block, Runtime
+
+
+async def _start(runtime: Runtime) -> None:
+    settings = runtime.settings
+    runtime.extras[mail.EXTRA_KEY] = mail.create_mailer(settings.mail, var_dir=settings.var_dir)
+    runtime.extras[sms.EXTRA_KEY] = sms.create_sms_sender(settings.sms, var_dir=settings.var_dir)
+    subscribe_handlers(runtime)
+
+
+async def _stop(runtime: Runtime) -> None:
+    for key in (mail.EXTRA_KEY, sms.EXTRA_KEY):
+        sender = runtime.extras.pop(key, None)
+        if sender is not None:
+            await sender.close()
+
+
+block = Block(
+    name="notify",
+    router=router,
+    depends_on=("user",),
+    on_startup=(_start,),
+    on_shutdown=(_stop,),
+    description="Mail, SMS, verification codes, password reset, order notifications",
+)

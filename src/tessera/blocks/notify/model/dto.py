@@ -1,0 +1,88 @@
+"""Request and response schemas of the notify block (pydantic v2); never touch SQL."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
+
+MAX_PASSWORD_LENGTH = 256  # the user block applies the real policy
+
+CodePurpose = Literal["login", "register", "reset_password", "bind_phone", "mfa"]
+OrderTopic = Literal[
+    "order.created",
+    "order.paid",
+    "order.shipped",
+    "order.completed",
+    "order.cancelled",
+    "order.refunded",
+]
+ORDER_TOPICS: tuple[str, ...] = (
+    "order.created",
+    "order.paid",
+    "order.shipped",
+    "order.completed",
+    "order.cancelled",
+    "order.refunded",
+)
+Channel = Literal["mail", "sms"]
+Status = Literal["queued", "sent", "failed", "dead"]
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class VerifyEmailIn(_In):
+    token: str = Field(min_length=10, max_length=128)
+
+
+class SmsCodeIn(_In):
+    phone: str = Field(min_length=5, max_length=32, examples=["+8613800138000"])
+    purpose: CodePurpose
+
+
+class SmsLoginIn(_In):
+    phone: str = Field(min_length=5, max_length=32)
+    code: str = Field(min_length=6, max_length=6, pattern=r"^[0-9]{6}$")
+
+
+class BindPhoneIn(SmsLoginIn):
+    pass
+
+
+class ForgotPasswordIn(_In):
+    email: EmailStr = Field(max_length=254)
+
+
+class ResetPasswordIn(_In):
+    token: str = Field(min_length=10, max_length=128)
+    new_password: str = Field(min_length=1, max_length=MAX_PASSWORD_LENGTH)
+
+
+class NotificationSettingsIO(_In):
+    """Order events delivered by mail and by SMS (SMS needs a verified phone)."""
+
+    mail: list[OrderTopic] = Field(max_length=len(ORDER_TOPICS))
+    sms: list[OrderTopic] = Field(max_length=len(ORDER_TOPICS))
+
+    @field_validator("mail", "sms")
+    @classmethod
+    def _unique(cls, value: list[str]) -> list[str]:
+        return sorted(set(value), key=ORDER_TOPICS.index)
+
+
+class NotificationOut(BaseModel):
+    id: int
+    channel: Channel
+    user_id: int | None
+    recipient: str = Field(description="masked")
+    template: str
+    locale: str
+    status: Status
+    provider_id: str | None
+    attempts: int
+    last_error: str | None
+    created_at: datetime
+    sent_at: datetime | None

@@ -1,0 +1,81 @@
+"""Helpers of the notify block: recipient masking, sealing secret message parameters, and
+the template renderer for the shipped `templates/` (en, zh-CN).
+
+Secret parameters (one-time codes, link tokens) must reach the worker through the database,
+so they are sealed with Fernet under a key derived from the server secret, and wiped from the
+row once the message is sent.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from cryptography.fernet import Fernet, InvalidToken
+
+from tessera.lib.mail import TemplateRenderer
+from tessera.lib.otp import server_key
+from tessera.lib.sms import mask_phone
+
+TEMPLATES = Path(__file__).parent / "templates"
+SEALED = "__sealed__"
+WIPED = "__wiped__"
+
+
+@lru_cache(maxsize=4)
+def renderer(default_locale: str = "en") -> TemplateRenderer:
+    return TemplateRenderer(TEMPLATES, default_locale=default_locale)
+
+
+def mask_email(address: str) -> str:
+    """`alice@example.com` → `a***e@example.com`."""
+    local, _, domain = address.partition("@")
+    hidden = local[:1] + "*" if len(local) <= 2 else local[0] + "***" + local[-1]
+    return f"{hidden}@{domain}"
+
+
+def mask_recipient(channel: str, recipient: str) -> str:
+    return mask_phone(recipient) if channel == "sms" else mask_email(recipient)
+
+
+def _fernet(runtime: Any) -> Fernet:
+    cached = runtime.extras.get("notify.fernet")
+    if cached is None:
+        digest = hashlib.sha256(("notify-params:" + server_key(runtime)).encode()).digest()
+        cached = Fernet(base64.urlsafe_b64encode(digest))
+        runtime.extras["notify.fernet"] = cached
+    assert isinstance(cached, Fernet)
+    return cached
+
+
+def seal_params(runtime: Any, params: dict[str, Any], secret: dict[str, str]) -> str:
+    data = dict(params)
+    if secret:
+        token = _fernet(runtime).encrypt(json.dumps(secret).encode())
+        data[SEALED] = token.decode()
+    return json.dumps(data, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
+def open_params(runtime: Any, stored: str) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(stored)
+    sealed = data.pop(SEALED, None)
+    if sealed is not None:
+        try:
+            data.update(json.loads(_fernet(runtime).decrypt(sealed.encode())))
+        except InvalidToken as exc:
+            # The server secret changed since queueing: the code/link is useless anyway.
+            raise ValueError("sealed parameters cannot be opened (server key changed)") from exc
+    return data
+
+
+def wipe_secrets(stored: str) -> str:
+    data: dict[str, Any] = json.loads(stored)
+    if SEALED in data:
+        data[SEALED] = None
+        data.pop(SEALED)
+        data[WIPED] = True
+    return json.dumps(data, separators=(",", ":"), ensure_ascii=False)
