@@ -155,3 +155,33 @@ async def test_invalid_numbers_and_purposes_are_422(notify_api):
         assert (bad.status_code, bad.json()["code"]) == (422, "notify.invalid_phone")
         purpose = await api.post(SEND, json={"phone": unique_phone(), "purpose": "spam"})
         assert purpose.status_code == 422
+
+
+async def test_password_reset_with_an_sms_code(notify_api):
+    async with notify_api(notify={"sms_per_phone_interval_seconds": 1}) as api:
+        user = await signed_in(api)
+        phone = unique_phone()
+        await bind(api, user, phone)
+        await asyncio.sleep(1.05)
+        await api.post(SEND, json={"phone": phone, "purpose": "reset_password"})
+        await deliver(api)
+        code = last_code(api, phone)
+        reset = "/api/v1/auth/password/reset"
+        weak = await api.post(
+            reset, json={"phone": phone, "code": code, "new_password": "password"}
+        )
+        assert weak.status_code == 422
+        ok = await api.post(
+            reset, json={"phone": phone, "code": code, "new_password": "Fresh-Passw0rd-Here"}
+        )
+        assert ok.status_code == 204
+        assert (await api.get("/api/v1/users/me", headers=user.headers)).status_code == 401
+        login = await api.post(
+            "/api/v1/auth/login",
+            json={"username": user.username, "password": "Fresh-Passw0rd-Here"},
+        )
+        assert login.status_code == 200
+        both = await api.post(
+            reset, json={"token": "x" * 20, "phone": phone, "code": code, "new_password": "x"}
+        )
+        assert both.status_code == 422

@@ -117,11 +117,25 @@ async def forgot_password(body: ForgotPasswordIn, runtime: RuntimeDep, client: C
     "/auth/password/reset",
     tags=["auth"],
     status_code=NO_CONTENT,
-    responses=problem_responses(400, 422),
+    responses=problem_responses(400, 401, 422, 429),
 )
-async def reset_password(body: ResetPasswordIn, runtime: RuntimeDep) -> Response:
-    """Set a new password with the token from the reset link; every session is signed out."""
-    await service.reset_password(runtime=runtime, token=body.token, new_password=body.new_password)
+async def reset_password(body: ResetPasswordIn, runtime: RuntimeDep, client: Client) -> Response:
+    """Set a new password with the token from the reset link, or with a verified phone and an
+    SMS code (purpose `reset_password`); every session of the user is signed out."""
+    if body.token is not None:
+        await service.reset_password(
+            runtime=runtime, token=body.token, new_password=body.new_password
+        )
+    else:
+        assert body.phone is not None
+        assert body.code is not None
+        await service.reset_password_with_code(
+            runtime=runtime,
+            raw_phone=body.phone,
+            code=body.code,
+            new_password=body.new_password,
+            ip=client.ip,
+        )
     return Response(status_code=NO_CONTENT)
 
 

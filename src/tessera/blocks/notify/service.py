@@ -360,6 +360,23 @@ async def on_password_reset_requested(runtime: Runtime, event: Event) -> None:
     )
 
 
+async def reset_password_with_code(
+    *, runtime: Runtime, raw_phone: str, code: str, new_password: str, ip: str | None
+) -> None:
+    """Reset with an SMS code (purpose `reset_password`) sent to the account's verified phone."""
+    phone = parse_phone(runtime, raw_phone)
+    user_id = await user_service.find_user_id_by_verified_phone(runtime=runtime, phone=phone)
+    # Policy first (not revealing whether the phone has an account), so a refused password
+    # does not spend the code.
+    await user_service.validate_new_password(
+        runtime=runtime, user_id=user_id, new_password=new_password
+    )
+    await _check_code(runtime, purpose="reset_password", phone=phone, code=code, ip=ip)
+    if user_id is None:
+        raise Unauthorized("The code is wrong or expired.", code="auth.invalid_code")
+    await user_service.reset_password(runtime=runtime, user_id=user_id, new_password=new_password)
+
+
 async def reset_password(*, runtime: Runtime, token: str, new_password: str) -> None:
     store = one_time_codes(runtime)
     # Check the password before spending the token, so a refused password can be corrected.

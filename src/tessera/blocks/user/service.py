@@ -703,11 +703,16 @@ async def bind_phone(*, runtime: Runtime, user_id: int, phone: str) -> UserOut:
         return _user_out(user)
 
 
-async def validate_new_password(*, runtime: Runtime, user_id: int, new_password: str) -> None:
-    """Raise 422 if `new_password` breaks the policy for this user (before spending a token)."""
-    async with runtime.db.read() as session:
-        user = await dao.get_user(session, user_id)
-        username = user.username if user is not None else None
+async def validate_new_password(
+    *, runtime: Runtime, user_id: int | None, new_password: str
+) -> None:
+    """Raise 422 if `new_password` breaks the policy (for this user, when known), before a
+    one-time token or code is spent on it."""
+    username = None
+    if user_id is not None:
+        async with runtime.db.read() as session:
+            user = await dao.get_user(session, user_id)
+            username = user.username if user is not None else None
     _raise_if_weak(new_password, username)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator, model_validator
 
 MAX_PASSWORD_LENGTH = 256  # the user block applies the real policy
 
@@ -57,8 +57,19 @@ class ForgotPasswordIn(_In):
 
 
 class ResetPasswordIn(_In):
-    token: str = Field(min_length=10, max_length=128)
+    """Either the `token` of a reset link, or a verified `phone` and its `code`."""
+
+    token: str | None = Field(default=None, min_length=10, max_length=128)
+    phone: str | None = Field(default=None, min_length=5, max_length=32)
+    code: str | None = Field(default=None, min_length=6, max_length=6, pattern=r"^[0-9]{6}$")
     new_password: str = Field(min_length=1, max_length=MAX_PASSWORD_LENGTH)
+
+    @model_validator(mode="after")
+    def _one_proof(self) -> ResetPasswordIn:
+        by_phone = self.phone is not None and self.code is not None
+        if (self.token is None) == (not by_phone) or (self.token and (self.phone or self.code)):
+            raise ValueError("give either token, or phone and code")
+        return self
 
 
 class NotificationSettingsIO(_In):
