@@ -204,7 +204,10 @@ async def test_transitions_publish_events_delivered_once(api, staff, customer):
     async with api.runtime.db.read() as session:
         rows = (
             await session.scalars(
-                select(OutboxEventDO).where(OutboxEventDO.aggregate_id == str(order["id"]))
+                select(OutboxEventDO).where(
+                    OutboxEventDO.aggregate_id == str(order["id"]),
+                    OutboxEventDO.topic.like("order.%"),
+                )
             )
         ).all()
     assert {row.status for row in rows} == {"delivered"}
@@ -218,7 +221,10 @@ async def test_refused_transition_writes_no_event(api, staff, customer):
     async with api.runtime.db.read() as session:
         topics = (
             await session.scalars(
-                select(OutboxEventDO.topic).where(OutboxEventDO.aggregate_id == str(order["id"]))
+                select(OutboxEventDO.topic).where(
+                    OutboxEventDO.aggregate_id == str(order["id"]),
+                    OutboxEventDO.topic.like("order.%"),
+                )
             )
         ).all()
     assert topics == ["order.created"]
