@@ -49,10 +49,14 @@ async def test_rolled_back_transaction_leaves_no_event(api):
         seen.append(event)
 
     api.runtime.events.subscribe(topic, unique("h"), handler)
-    with pytest.raises(RuntimeError):
+
+    async def failing_use_case() -> None:
         async with api.runtime.db.transaction() as uow:
             await publish(uow, api.runtime.events, topic, {"x": 1})
             raise RuntimeError("failure after the event was written")
+
+    with pytest.raises(RuntimeError, match="failure after"):
+        await failing_use_case()
     await drain(api)
     assert seen == []
     async with api.runtime.db.read() as session:
