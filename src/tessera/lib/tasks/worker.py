@@ -99,27 +99,29 @@ class OutboxWorker:
                 for row in rows
             ]
 
-    async def _already_processed(self, handler: str, event_id: str) -> bool:
+    async def _processed(self, event_ids: list[str]) -> set[tuple[str, str]]:
+        """(handler, event id) pairs that already completed, for a whole batch at once."""
+        if not event_ids:
+            return set()
         async with self.db.read() as session:
-            found = await session.scalar(
-                select(ProcessedEventDO.id).where(
-                    ProcessedEventDO.handler == handler, ProcessedEventDO.event_id == event_id
+            rows = await session.execute(
+                select(ProcessedEventDO.handler, ProcessedEventDO.event_id).where(
+                    ProcessedEventDO.event_id.in_(event_ids)
                 )
             )
-        return found is not None
+            return {(row.handler, row.event_id) for row in rows}
 
-    async def _mark_processed(self, handler: str, event_id: str) -> None:
-        try:
-            async with self.db.transaction() as uow:
-                uow.session.add(ProcessedEventDO(handler=handler, event_id=event_id))
-        except IntegrityError:
-            pass  # a concurrent delivery recorded it first; nothing is lost
+    async def _deliver(
+        self, event: Event, processed: set[tuple[str, str]]
+    ) -> tuple[list[str], str | None]:
+        """Run the handlers that have not handled `event` yet.
 
-    async def _deliver(self, event: Event) -> str | None:
-        """Run every handler that has not yet handled `event`; the first error, if any."""
+        Returns the names of those that succeeded now and the first error, if any.
+        """
+        succeeded: list[str] = []
         failure: str | None = None
         for subscription in self.bus.handlers_for(event.topic):
-            if await self._already_processed(subscription.name, event.id):
+            if (subscription.name, event.id) in processed:
                 continue
             try:
                 await subscription.handler(event)
@@ -140,10 +142,15 @@ class OutboxWorker:
                     )[:2000]
                 )
                 continue
-            await self._mark_processed(subscription.name, event.id)
-        return failure
+            succeeded.append(subscription.name)
+        return succeeded, failure
 
-    async def _finish(self, event: Event, failure: str | None) -> None:
+    async def _finish(self, event: Event, succeeded: list[str], failure: str | None) -> None:
+        """Record the outcome in one transaction.
+
+        Per-handler records are kept only when some handler failed: they let the retry skip
+        the handlers that already succeeded. A delivered event is never run again.
+        """
         now = utcnow()
         values: dict[str, object] = {"locked_until": None}
         if failure is None:
@@ -158,16 +165,30 @@ class OutboxWorker:
                 last_error=failure,
                 available_at=now + timedelta(seconds=delay),
             )
+        remember = succeeded if failure is not None else []
+        try:
+            await self._write_outcome(event.id, values, remember)
+        except IntegrityError:
+            # A concurrent delivery (after a lease expired) recorded a handler first.
+            await self._write_outcome(event.id, values, [])
+
+    async def _write_outcome(
+        self, event_id: str, values: dict[str, object], handlers: list[str]
+    ) -> None:
         async with self.db.transaction() as uow:
+            for handler in handlers:
+                uow.session.add(ProcessedEventDO(handler=handler, event_id=event_id))
             await uow.session.execute(
-                update(OutboxEventDO).where(OutboxEventDO.event_id == event.id).values(**values)
+                update(OutboxEventDO).where(OutboxEventDO.event_id == event_id).values(**values)
             )
 
     async def run_once(self) -> int:
         """Claim one batch of due events and process it; returns how many were claimed."""
         events = await self._claim()
+        processed = await self._processed([event.id for event in events])
         for event in events:
-            await self._finish(event, await self._deliver(event))
+            succeeded, failure = await self._deliver(event, processed)
+            await self._finish(event, succeeded, failure)
         return len(events)
 
     async def drain(self, *, max_batches: int = 1000) -> int:
