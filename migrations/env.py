@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from importlib import import_module
 
 from alembic import context
@@ -24,6 +25,8 @@ for _block in KNOWN_BLOCKS:
         import_module(f"tessera.blocks.{_block}.model.do")
 
 config = context.config
+# MariaDB notes that constraint names are ignored for primary keys, once per table: noise.
+logging.getLogger("asyncmy").setLevel(logging.ERROR)
 target_metadata = Base.metadata
 
 
