@@ -17,12 +17,14 @@ from typing import Any, TypeVar, cast
 
 import redis.asyncio as redis_asyncio
 import structlog
+from pydantic import BaseModel
 from redis.exceptions import RedisError
 
 from tessera.lib.config import CacheSettings
 from tessera.lib.errors import ServiceUnavailable
 
 T = TypeVar("T")
+M = TypeVar("M", bound=BaseModel)
 log = structlog.get_logger("tessera.cache")
 
 Redis = redis_asyncio.Redis
@@ -117,6 +119,23 @@ class Cache:
             raise
         finally:
             self._inflight.pop(key, None)
+
+    async def get_or_load_model(
+        self,
+        key: str,
+        loader: Callable[[], Awaitable[M | None]],
+        model: type[M],
+        *,
+        ttl_seconds: int | None = None,
+    ) -> M | None:
+        """`get_or_load` for a pydantic model, stored as its JSON form."""
+        return await self.get_or_load(
+            key,
+            loader,
+            encode=lambda value: value.model_dump(mode="json"),
+            decode=model.model_validate,
+            ttl_seconds=ttl_seconds,
+        )
 
     async def ping(self) -> None:
         await self.redis.ping()

@@ -40,7 +40,6 @@ from tessera.blocks.order.model.do import (
 from tessera.blocks.order.model.dto import (
     OrderCreateIn,
     OrderHistoryOut,
-    OrderItemOut,
     OrderOut,
     PaymentCallbackIn,
     PaymentCallbackOut,
@@ -74,18 +73,7 @@ ORDER_MANAGE = "order:manage"
 
 
 def _product_out(product: ProductDO) -> ProductOut:
-    return ProductOut(
-        id=product.id,
-        sku=product.sku,
-        name=product.name,
-        description=product.description,
-        price=product.price,
-        currency=product.currency,
-        stock=product.stock,
-        status=product.status,
-        created_at=product.created_at,
-        updated_at=product.updated_at,
-    )
+    return ProductOut.model_validate(product, from_attributes=True)
 
 
 def _product_key(runtime: Runtime, product_id: int) -> str:
@@ -159,11 +147,10 @@ async def get_product(*, runtime: Runtime, product_id: int) -> ProductOut:
             product = await dao.get_product(session, product_id)
             return None if product is None else _product_out(product)
 
-    product = await runtime.cache.get_or_load(
+    product = await runtime.cache.get_or_load_model(
         _product_key(runtime, product_id),
         load,
-        encode=lambda out: out.model_dump(mode="json"),
-        decode=ProductOut.model_validate,
+        ProductOut,
         ttl_seconds=runtime.settings.order.product_cache_ttl_seconds,
     )
     if product is None:
@@ -213,33 +200,7 @@ async def list_products(
 
 
 def _order_out(order: OrderDO) -> OrderOut:
-    return OrderOut(
-        id=order.id,
-        order_no=order.order_no,
-        user_id=order.user_id,
-        status=order.status,
-        items=[
-            OrderItemOut(
-                product_id=item.product_id,
-                sku=item.sku,
-                name=item.name,
-                unit_price=item.unit_price,
-                quantity=item.quantity,
-                line_total=item.line_total,
-            )
-            for item in order.items
-        ],
-        total=order.total,
-        currency=order.currency,
-        shipping_address=order.shipping_address,
-        note=order.note,
-        payment_method=order.payment_method,
-        carrier=order.carrier,
-        tracking_no=order.tracking_no,
-        expires_at=order.expires_at,
-        created_at=order.created_at,
-        updated_at=order.updated_at,
-    )
+    return OrderOut.model_validate(order, from_attributes=True)
 
 
 def _event_payload(order: OrderOut, **extra: Any) -> dict[str, Any]:
@@ -434,11 +395,10 @@ async def get_order_for_viewer(
             order = await dao.get_order(session, order_id)
             return None if order is None else _order_out(order)
 
-    order = await runtime.cache.get_or_load(
+    order = await runtime.cache.get_or_load_model(
         _order_key(runtime, order_id),
         load,
-        encode=lambda out: out.model_dump(mode="json"),
-        decode=OrderOut.model_validate,
+        OrderOut,
         ttl_seconds=runtime.settings.order.order_cache_ttl_seconds,
     )
     if order is None or not _can_see(principal, order.user_id):

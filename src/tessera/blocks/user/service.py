@@ -605,18 +605,7 @@ async def list_login_audit(
         rows, total = await dao.search_login_audit(
             session, user_id=user_id, outcome=outcome, offset=paging.offset, limit=paging.size
         )
-    items = [
-        LoginAuditOut(
-            id=row.id,
-            user_id=row.user_id,
-            identifier=row.identifier,
-            ip=row.ip,
-            user_agent=row.user_agent,
-            outcome=row.outcome,
-            created_at=row.created_at,
-        )
-        for row in rows
-    ]
+    items = [LoginAuditOut.model_validate(row, from_attributes=True) for row in rows]
     return Page[LoginAuditOut](items=items, total=total, page=paging.page, size=paging.size)
 
 
