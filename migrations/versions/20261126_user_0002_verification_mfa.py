@@ -49,7 +49,7 @@ def upgrade() -> None:
     with op.batch_alter_table("user_account", schema=None) as batch_op:
         batch_op.add_column(sa.Column("email_verified_at", UTCDateTime(), nullable=True))
         batch_op.add_column(sa.Column("phone_verified_at", UTCDateTime(), nullable=True))
-        batch_op.add_column(sa.Column("mfa_totp_secret", sa.String(length=64), nullable=True))
+        batch_op.add_column(sa.Column("mfa_totp_secret", sa.String(length=255), nullable=True))
         batch_op.add_column(sa.Column("mfa_enabled_at", UTCDateTime(), nullable=True))
         batch_op.create_index("ix_user_account_phone", ["phone"], unique=False)
 

@@ -176,3 +176,17 @@ async def test_enrolment_needs_a_right_code(notify_api):
         assert response.json()["code"] == "auth.invalid_mfa_code"
         me = await api.get("/api/v1/users/me", headers=user.headers)
         assert me.json()["mfa_enabled"] is False
+
+
+async def test_totp_secret_is_not_stored_in_plain_text(notify_api):
+    from sqlalchemy import text
+
+    async with notify_api() as api:
+        user = await signed_in(api)
+        secret, _ = await enable_totp(api, user)
+        async with api.runtime.db.read() as session:
+            stored = await session.scalar(
+                text("SELECT mfa_totp_secret FROM user_account WHERE id = :id"), {"id": user.id}
+            )
+    assert stored
+    assert secret not in stored

@@ -9,6 +9,7 @@ GETDEL, so each works once.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import json
@@ -16,6 +17,8 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
+
+from cryptography.fernet import Fernet, InvalidToken
 
 from tessera.lib.cache import Redis
 from tessera.lib.ratelimit import Limit
@@ -122,6 +125,30 @@ def server_key(runtime: Any) -> str:
     if not settings.security.jwt_algorithm.startswith("HS") and key_file is not None:
         return hashlib.sha256(Path(key_file).read_bytes()).hexdigest()
     return str(settings.jwt_signing_secret)
+
+
+def _sealer(runtime: Any, purpose: str) -> Fernet:
+    key = f"sealer:{purpose}"
+    cached = runtime.extras.get(key)
+    if cached is None:
+        digest = hashlib.sha256(f"{purpose}:{server_key(runtime)}".encode()).digest()
+        cached = runtime.extras[key] = Fernet(base64.urlsafe_b64encode(digest))
+    assert isinstance(cached, Fernet)
+    return cached
+
+
+def seal(runtime: Any, purpose: str, plaintext: str) -> str:
+    """Encrypt a secret that must be stored (TOTP seeds, codes queued for delivery) under a
+    key derived from the server secret and `purpose`."""
+    return _sealer(runtime, purpose).encrypt(plaintext.encode()).decode()
+
+
+def unseal(runtime: Any, purpose: str, token: str) -> str:
+    """The plaintext of `seal`; ValueError when the server secret changed since sealing."""
+    try:
+        return _sealer(runtime, purpose).decrypt(token.encode()).decode()
+    except InvalidToken as exc:
+        raise ValueError(f"sealed {purpose} secret cannot be opened (server key changed)") from exc
 
 
 def one_time_codes(runtime: Any) -> OneTimeCodes:

@@ -8,17 +8,13 @@ row once the message is sent.
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import json
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from cryptography.fernet import Fernet, InvalidToken
-
 from tessera.lib.mail import TemplateRenderer
-from tessera.lib.otp import server_key
+from tessera.lib.otp import seal, unseal
 from tessera.lib.sms import mask_phone
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -42,21 +38,10 @@ def mask_recipient(channel: str, recipient: str) -> str:
     return mask_phone(recipient) if channel == "sms" else mask_email(recipient)
 
 
-def _fernet(runtime: Any) -> Fernet:
-    cached = runtime.extras.get("notify.fernet")
-    if cached is None:
-        digest = hashlib.sha256(("notify-params:" + server_key(runtime)).encode()).digest()
-        cached = Fernet(base64.urlsafe_b64encode(digest))
-        runtime.extras["notify.fernet"] = cached
-    assert isinstance(cached, Fernet)
-    return cached
-
-
 def seal_params(runtime: Any, params: dict[str, Any], secret: dict[str, str]) -> str:
     data = dict(params)
     if secret:
-        token = _fernet(runtime).encrypt(json.dumps(secret).encode())
-        data[SEALED] = token.decode()
+        data[SEALED] = seal(runtime, "notify-params", json.dumps(secret))
     return json.dumps(data, separators=(",", ":"), ensure_ascii=False, default=str)
 
 
@@ -64,11 +49,8 @@ def open_params(runtime: Any, stored: str) -> dict[str, Any]:
     data: dict[str, Any] = json.loads(stored)
     sealed = data.pop(SEALED, None)
     if sealed is not None:
-        try:
-            data.update(json.loads(_fernet(runtime).decrypt(sealed.encode())))
-        except InvalidToken as exc:
-            # The server secret changed since queueing: the code/link is useless anyway.
-            raise ValueError("sealed parameters cannot be opened (server key changed)") from exc
+        # A changed server secret raises ValueError: the queued code/link is useless anyway.
+        data.update(json.loads(unseal(runtime, "notify-params", sealed)))
     return data
 
 

@@ -50,7 +50,7 @@ from tessera.lib.errors import (
     Unauthorized,
     ValidationFailed,
 )
-from tessera.lib.otp import hit_sms_limits, one_time_codes
+from tessera.lib.otp import hit_sms_limits, one_time_codes, seal, unseal
 from tessera.lib.pagination import Page, PageParams
 from tessera.lib.ratelimit import Limit
 from tessera.lib.runtime import Runtime
@@ -772,6 +772,7 @@ async def sign_in_user(
 # --- second factor (TOTP, SMS, recovery codes) ----------------------------------------------
 
 TOTP_STEP_SECONDS = 30
+TOTP_SEAL = "totp-secret"
 RECOVERY_CODE_COUNT = 10
 _MFA_TOKEN_PURPOSE = "mfa_login"  # noqa: S105 - a Redis key part, not a secret
 
@@ -816,8 +817,8 @@ def _totp_counter(secret: str, code: str, now: float) -> int | None:
     return None
 
 
-async def _totp_ok(runtime: Runtime, user_id: int, secret: str, code: str) -> bool:
-    counter = _totp_counter(secret, code, time.time())
+async def _totp_ok(runtime: Runtime, user_id: int, sealed_secret: str, code: str) -> bool:
+    counter = _totp_counter(unseal(runtime, TOTP_SEAL, sealed_secret), code, time.time())
     if counter is None:
         return False
     # A code seen once is refused for the rest of its window: no replay of an observed code.
@@ -944,7 +945,8 @@ async def begin_totp(*, runtime: Runtime, principal: Principal) -> TotpSetupOut:
             raise Conflict(
                 "Two-factor sign-in is already on; turn it off first.", code="user.mfa_enabled"
             )
-        user.mfa_totp_secret = secret
+        # Stored encrypted: a leaked database must not hand out working second factors.
+        user.mfa_totp_secret = seal(runtime, TOTP_SEAL, secret)
         label = user.email
     uri = pyotp.TOTP(secret).provisioning_uri(name=label, issuer_name="Tessera")
     image = qrcode.make(uri)

@@ -80,7 +80,8 @@ class UserDO(Base):
     email_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     phone_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     # Base32 TOTP secret; set at enrolment, in force once `mfa_enabled_at` is set.
-    mfa_totp_secret: Mapped[str | None] = mapped_column(String(64), default=None)
+    # Fernet-sealed (tessera.lib.otp.seal), never the plain seed.
+    mfa_totp_secret: Mapped[str | None] = mapped_column(String(255), default=None)
     mfa_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     roles: Mapped[list[RoleDO]] = relationship(
         secondary=user_role, lazy="selectin", order_by=RoleDO.name
