@@ -7,7 +7,7 @@ The middleware order matters (outermost first): trusted proxy headers, request c
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -23,6 +23,7 @@ from tessera.lib.config import Settings, load_settings
 from tessera.lib.errors import install_error_handlers
 from tessera.lib.logging import configure_logging
 from tessera.lib.runtime import Block, Runtime
+from tessera.lib.storage import EXTRAS_KEY as STORAGE_KEY
 from tessera.lib.tasks import OutboxWorker
 from tessera.lib.web import JsonBodyLimitMiddleware, RequestContextMiddleware
 
@@ -123,10 +124,17 @@ def _add_operations_routes(app: FastAPI) -> None:
 
     @app.get("/readyz", tags=["operations"])
     async def readyz(request: Request) -> JSONResponse:
-        """Database and cache reachable (503 otherwise)."""
+        """Database, cache and (with the file block) storage reachable; 503 otherwise."""
         rt: Runtime = request.app.state.runtime
         checks: dict[str, Any] = {}
-        for name, probe in (("database", rt.db.ping), ("cache", rt.cache.ping)):
+        probes: list[tuple[str, Callable[[], Awaitable[None]]]] = [
+            ("database", rt.db.ping),
+            ("cache", rt.cache.ping),
+        ]
+        storage = rt.extras.get(STORAGE_KEY)
+        if storage is not None:
+            probes.append(("storage", storage.ping))
+        for name, probe in probes:
             try:
                 await probe()
                 checks[name] = "ok"
