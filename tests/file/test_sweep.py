@@ -73,13 +73,17 @@ async def test_sweep_removes_orphans_only(files_api: Api, storage_case: StorageC
 async def test_sweep_finds_keys_without_rows_by_listing(
     files_api: Api, storage_case: StorageCase
 ) -> None:
-    if storage_case.name == "fastdfs":
-        pytest.skip("FastDFS cannot list files; orphans are found through intents only")
     storage = get_storage(files_api.runtime)
     stray = await storage.save(
         _chunks(pdf_bytes(300)), name="stray.pdf", content_type="application/pdf"
     )
     dry = await service.sweep_orphans(runtime=files_api.runtime, grace_seconds=0, dry_run=True)
+    if storage_case.name == "fastdfs":
+        # The protocol has no listing: bytes stored without an intent cannot be found (the
+        # documented limit), and the sweep must leave them alone rather than guess.
+        assert stray not in {item.key for item in dry}
+        await storage.stat(stray)
+        return
     assert stray in {item.key for item in dry}
     await storage.stat(stray)  # a dry run removes nothing
     await asyncio.sleep(0.01)
