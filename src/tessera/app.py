@@ -89,9 +89,10 @@ def create_app(
     app.state.settings = settings
     app.state.blocks = [block.name for block in chosen]
     install_error_handlers(app)
+    # Operations routes first: probes hit them constantly and routing tries routes in order.
+    _add_operations_routes(app)
     for block in chosen:
         app.include_router(block.router)
-    _add_operations_routes(app)
 
     app.add_middleware(
         JsonBodyLimitMiddleware,

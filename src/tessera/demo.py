@@ -14,6 +14,7 @@ from tessera.lib.errors import Conflict
 from tessera.lib.pagination import PageParams
 from tessera.lib.runtime import Runtime
 from tessera.lib.security import Principal
+from tessera.lib.web import ClientInfo
 
 STAFF = ("staff", "staff@example.com", "Staff-Demo-Passw0rd")
 CUSTOMER = ("customer", "customer@example.com", "Customer-Demo-Passw0rd")
@@ -71,7 +72,7 @@ async def _ensure_user(runtime: Runtime, username: str, email: str, password: st
         await user_service.register_user(
             runtime=runtime,
             data=RegisterIn(username=username, email=email, password=password),
-            client=user_service.ClientInfo(ip="demo-seed", user_agent="tessera demo seed"),
+            client=ClientInfo(ip="demo-seed", user_agent="tessera demo seed"),
         )
     except Conflict:
         return False

@@ -99,7 +99,7 @@ class Block:
     upload_paths: tuple[str, ...] = ()
 
 
-def get_runtime(request: Request) -> Runtime:
+async def get_runtime(request: Request) -> Runtime:
     runtime: Runtime = request.app.state.runtime
     return runtime
 

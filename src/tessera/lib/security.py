@@ -14,7 +14,7 @@ import os
 import secrets
 import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Protocol
@@ -191,6 +191,9 @@ class Principal:
     session_id: str = ""
     token_jti: str = ""
     token_expires_at: datetime | None = field(default=None, compare=False)
+    # The user's public profile (the user block's UserOut as JSON), cached with the principal
+    # so that `GET /users/me` costs the same single Redis round trip as authentication.
+    profile: dict[str, Any] | None = field(default=None, compare=False)
 
     def has(self, permission: str) -> bool:
         return permission in self.permissions
@@ -202,6 +205,7 @@ class Principal:
             "is_active": self.is_active,
             "roles": sorted(self.roles),
             "permissions": sorted(self.permissions),
+            "profile": self.profile,
         }
 
     @classmethod
@@ -212,15 +216,12 @@ class Principal:
             is_active=bool(data["is_active"]),
             roles=frozenset(data["roles"]),
             permissions=frozenset(data["permissions"]),
+            profile=data.get("profile"),
         )
 
     def with_token(self, claims: AccessClaims) -> Principal:
-        return Principal(
-            id=self.id,
-            username=self.username,
-            is_active=self.is_active,
-            roles=self.roles,
-            permissions=self.permissions,
+        return replace(
+            self,
             session_id=claims.session_id,
             token_jti=claims.jti,
             token_expires_at=claims.expires_at,

@@ -12,9 +12,11 @@ import re
 import time
 import uuid
 from collections.abc import Iterable
-from typing import Any
+from dataclasses import dataclass
+from typing import Annotated, Any
 
 import structlog
+from fastapi import Depends, Request
 from prometheus_client import Counter, Histogram
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -43,6 +45,25 @@ _BASE_HEADERS: tuple[tuple[bytes, bytes], ...] = (
     (b"x-frame-options", b"DENY"),
     (b"cross-origin-opener-policy", b"same-origin"),
 )
+
+
+@dataclass(frozen=True, slots=True)
+class ClientInfo:
+    """Who is on the other end, as far as trusted proxies let us know (audit, rate limits)."""
+
+    ip: str | None
+    user_agent: str | None
+
+
+async def client_info(request: Request) -> ClientInfo:
+    # async: a plain `def` dependency would cost a thread-pool hop on every request.
+    return ClientInfo(
+        ip=request.client.host if request.client else None,
+        user_agent=request.headers.get("user-agent"),
+    )
+
+
+Client = Annotated[ClientInfo, Depends(client_info)]
 
 
 def _header(scope: Scope, name: bytes) -> bytes | None:

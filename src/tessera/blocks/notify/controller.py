@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response, status
+from fastapi import APIRouter, Depends, Query, Response, status
 
 from tessera.blocks.notify import service
 from tessera.blocks.notify.model.dto import (
@@ -21,26 +21,18 @@ from tessera.blocks.notify.model.dto import (
     Status,
     VerifyEmailIn,
 )
-from tessera.blocks.user import service as user_service
 from tessera.blocks.user.model.dto import MfaChallengeOut, TokenPairOut, UserOut
 from tessera.lib.errors import problem_responses
 from tessera.lib.pagination import Page, Paging
 from tessera.lib.runtime import RuntimeDep
 from tessera.lib.security import CurrentUser, Principal, require_permission
+from tessera.lib.web import Client
 
 router = APIRouter(prefix="/api/v1")
 
 NotifyReader = Annotated[Principal, Depends(require_permission("notify:read"))]
 
 
-def _client(request: Request) -> user_service.ClientInfo:
-    return user_service.ClientInfo(
-        ip=request.client.host if request.client else None,
-        user_agent=request.headers.get("user-agent"),
-    )
-
-
-Client = Annotated[user_service.ClientInfo, Depends(_client)]
 ACCEPTED = status.HTTP_202_ACCEPTED
 NO_CONTENT = status.HTTP_204_NO_CONTENT
 

@@ -49,6 +49,7 @@ from tessera.lib.runtime import Runtime
 from tessera.lib.security import Principal
 from tessera.lib.sms import SmsError, SmsMessage, normalize_phone, sms_of
 from tessera.lib.tasks import Event, publish
+from tessera.lib.web import ClientInfo
 
 log = structlog.get_logger("tessera.notify")
 
@@ -484,7 +485,7 @@ async def _check_code(
 
 
 async def login_with_sms(
-    *, runtime: Runtime, raw_phone: str, code: str, client: user_service.ClientInfo
+    *, runtime: Runtime, raw_phone: str, code: str, client: ClientInfo
 ) -> TokenPairOut | MfaChallengeOut:
     phone = parse_phone(runtime, raw_phone)
     await _check_code(runtime, purpose="login", phone=phone, code=code, ip=client.ip)

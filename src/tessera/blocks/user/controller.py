@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Form, Query, Request, Response, status
+from fastapi import APIRouter, Depends, Form, Query, Response, status
 
 from tessera.blocks.user import service
 from tessera.blocks.user.model.dto import (
@@ -35,6 +35,7 @@ from tessera.lib.errors import Unauthorized, problem_responses
 from tessera.lib.pagination import Page, Paging
 from tessera.lib.runtime import RuntimeDep
 from tessera.lib.security import CurrentUser, Principal, require_permission
+from tessera.lib.web import Client
 
 router = APIRouter(prefix="/api/v1")
 
@@ -43,16 +44,6 @@ AuditReader = Annotated[Principal, Depends(require_permission("audit:read"))]
 
 AUTH_ERRORS = problem_responses(401)
 ADMIN_ERRORS = problem_responses(401, 403)
-
-
-def client_info(request: Request) -> service.ClientInfo:
-    return service.ClientInfo(
-        ip=request.client.host if request.client else None,
-        user_agent=request.headers.get("user-agent"),
-    )
-
-
-Client = Annotated[service.ClientInfo, Depends(client_info)]
 
 
 @router.post(

@@ -15,7 +15,6 @@ import io
 import secrets
 import time
 import uuid
-from dataclasses import dataclass
 from datetime import timedelta
 
 import pyotp
@@ -42,7 +41,7 @@ from tessera.blocks.user.model.dto import (
     UserOut,
 )
 from tessera.blocks.user.utility import password_problems
-from tessera.lib.db import utcnow
+from tessera.lib.db import UnitOfWork, utcnow
 from tessera.lib.errors import (
     Conflict,
     NotFound,
@@ -56,18 +55,13 @@ from tessera.lib.ratelimit import Limit
 from tessera.lib.runtime import Runtime
 from tessera.lib.security import Principal, hash_token, new_refresh_token
 from tessera.lib.tasks import publish
+from tessera.lib.web import ClientInfo
 
 log = structlog.get_logger("tessera.user")
 
 BLOCK = "user"
 DEFAULT_ROLE = "customer"
 ADMIN_ROLE = "admin"
-
-
-@dataclass(frozen=True, slots=True)
-class ClientInfo:
-    ip: str | None
-    user_agent: str | None
 
 
 def _user_out(user: UserDO) -> UserOut:
@@ -97,7 +91,18 @@ def _principal_of(user: UserDO) -> Principal:
         permissions=frozenset(
             permission.code for role in user.roles for permission in role.permissions
         ),
+        profile=_user_out(user).model_dump(mode="json"),
     )
+
+
+def _user_changed(uow: UnitOfWork, runtime: Runtime, user_id: int) -> None:
+    """Every use case that changes a user (profile, roles, flags) calls this: the cached
+    principal and profile are dropped once the change has committed."""
+
+    async def forget() -> None:
+        await runtime.cache.delete(runtime.cache.key(BLOCK, "principal", user_id))
+
+    uow.after_commit(forget)
 
 
 class UserPrincipals:
@@ -122,9 +127,6 @@ class UserPrincipals:
             decode=Principal.from_cache,
             ttl_seconds=self.runtime.settings.security.user_cache_ttl_seconds,
         )
-
-    async def forget(self, user_id: int) -> None:
-        await self.runtime.cache.delete(self.cache_key(user_id))
 
 
 def _truncate(value: str | None, length: int) -> str | None:
@@ -393,6 +395,8 @@ async def logout(*, runtime: Runtime, principal: Principal, refresh_token: str |
 
 
 async def get_me(*, runtime: Runtime, principal: Principal) -> UserOut:
+    if principal.profile is not None:
+        return UserOut.model_validate(principal.profile)
     return await get_user(runtime=runtime, user_id=principal.id)
 
 
@@ -409,6 +413,7 @@ async def update_me(*, runtime: Runtime, principal: Principal, data: UpdateMeIn)
             if field_name in changes:
                 setattr(user, field_name, changes[field_name])
         await uow.session.flush()
+        _user_changed(uow, runtime, user.id)
         return _user_out(user)
 
 
@@ -419,6 +424,7 @@ async def set_avatar_url(*, runtime: Runtime, user_id: int, url: str | None) -> 
         if user is None:
             raise NotFound("No such user.", code="user.not_found")
         user.avatar_url = url
+        _user_changed(uow, runtime, user_id)
 
 
 async def change_password(
@@ -564,14 +570,10 @@ async def admin_update_user(
                 )
         await uow.session.flush()
         out = _user_out(user)
-        uow.after_commit(lambda: _forget_principal(runtime, user_id))
+        _user_changed(uow, runtime, user_id)
     await runtime.revocations.revoke_sessions(revoked)
     log.info("user_updated_by_admin", user_id=user_id, actor_id=actor.id)
     return out
-
-
-async def _forget_principal(runtime: Runtime, user_id: int) -> None:
-    await runtime.cache.delete(runtime.cache.key(BLOCK, "principal", user_id))
 
 
 async def logout_everywhere(*, runtime: Runtime, user_id: int) -> int:
@@ -674,6 +676,7 @@ async def mark_email_verified(*, runtime: Runtime, user_id: int, email: str) -> 
             return False
         if user.email_verified_at is None:
             user.email_verified_at = utcnow()
+            _user_changed(uow, runtime, user_id)
     return True
 
 
@@ -689,6 +692,7 @@ async def bind_phone(*, runtime: Runtime, user_id: int, phone: str) -> UserOut:
         user.phone = phone
         user.phone_verified_at = utcnow()
         await uow.session.flush()
+        _user_changed(uow, runtime, user_id)
         return _user_out(user)
 
 
@@ -984,6 +988,7 @@ async def confirm_totp(*, runtime: Runtime, principal: Principal, code: str) -> 
         if fresh is None:
             raise NotFound("No such user.", code="user.not_found")
         fresh.mfa_enabled_at = utcnow()
+        _user_changed(uow, runtime, fresh.id)
         await dao.replace_recovery_codes(
             uow.session, fresh.id, [_recovery_hash(value) for value in codes]
         )
@@ -1021,5 +1026,6 @@ async def disable_mfa(*, runtime: Runtime, principal: Principal, password: str, 
             raise NotFound("No such user.", code="user.not_found")
         fresh.mfa_enabled_at = None
         fresh.mfa_totp_secret = None
+        _user_changed(uow, runtime, fresh.id)
         await dao.replace_recovery_codes(uow.session, fresh.id, [])
     log.info("mfa_disabled", user_id=principal.id)
