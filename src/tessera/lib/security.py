@@ -137,15 +137,8 @@ class TokenService:
                 "A refresh token cannot be used as an access token.", code="auth.wrong_token_type"
             )
         try:
-            header = jwt.get_unverified_header(token)
-        except jwt.DecodeError as exc:
-            raise Unauthorized("The token is malformed.", code="auth.malformed_token") from exc
-        # The algorithm is pinned by configuration; the token's own `alg` is never trusted.
-        if header.get("alg") != self.algorithm:
-            raise Unauthorized(
-                "The token's signing algorithm is not accepted.", code="auth.algorithm_not_allowed"
-            )
-        try:
+            # The algorithm is pinned by configuration; the token's own `alg` (none, HS512,
+            # an HMAC over a public key...) is refused by PyJWT before any verification.
             claims = jwt.decode(
                 token,
                 self._verify_key,
@@ -154,6 +147,10 @@ class TokenService:
                 issuer=self.issuer,
                 options={"require": ["sub", "jti", "iat", "exp", "iss", "aud", "typ", "sid"]},
             )
+        except jwt.InvalidAlgorithmError as exc:
+            raise Unauthorized(
+                "The token's signing algorithm is not accepted.", code="auth.algorithm_not_allowed"
+            ) from exc
         except jwt.ExpiredSignatureError as exc:
             raise Unauthorized("The token has expired.", code="auth.token_expired") from exc
         except jwt.InvalidSignatureError as exc:
