@@ -347,3 +347,11 @@ async def test_events_can_be_listed_and_dead_ones_retried(cli: Cli):
     assert "test.parked" in cli.run("events", "list", "--status", "delivered").stdout
     assert cli.run("events", "retry", "987654321").returncode != 0
     assert cli.run("events", "list", "--status", "bogus").returncode != 0
+
+
+def test_serve_refuses_an_unmigrated_database(cli: Cli, tmp_path: Path):
+    fresh = tmp_path / "fresh.db"
+    result = cli.run("serve", "--port", "1", TESSERA_DATABASE__URL=f"sqlite+aiosqlite:///{fresh}")
+    assert result.returncode == 2
+    assert "tessera db upgrade" in result.stderr
+    assert not fresh.exists()

@@ -76,6 +76,41 @@ def upgrade_database(database_url: str, revision: str = "heads") -> None:
     command.upgrade(config, revision)
 
 
+def pending_migrations(database_url: str) -> set[str]:
+    """Heads of the migration scripts that the database has not reached yet."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+    from sqlalchemy.engine import Connection
+    from sqlalchemy.ext.asyncio import create_async_engine
+    from sqlalchemy.pool import NullPool
+
+    script = ScriptDirectory(str(migrations_dir()))
+    if database_url.startswith("sqlite"):
+        _, _, path = database_url.partition(":///")
+        if path and path != ":memory:" and not Path(path).exists():
+            return set(script.get_heads())  # a new embedded database: nothing applied yet
+
+    def applied(connection: Connection) -> set[str]:
+        return set(MigrationContext.configure(connection).get_current_heads())
+
+    async def read() -> set[str]:
+        engine = create_async_engine(database_url, poolclass=NullPool)
+        try:
+            async with engine.connect() as connection:
+                return await connection.run_sync(applied)
+        finally:
+            await engine.dispose()
+
+    current = asyncio.run(read())
+    reached = {
+        revision.revision
+        for head in current
+        for revision in script.iterate_revisions(head, "base")
+        if revision is not None
+    }
+    return set(script.get_heads()) - reached
+
+
 @app.command()
 def serve(
     host: Annotated[str | None, typer.Option(help="Interface to bind")] = None,
@@ -111,6 +146,19 @@ def serve(
             "--workers > 1 needs a server database and Redis (set TESSERA_DATABASE__URL and "
             "TESSERA_CACHE__URL): with SQLite or the in-process cache each worker would hold "
             "its own cache and rate limits.",
+            fg=typer.colors.RED,
+            err=True,
+        )
+        raise typer.Exit(2)
+    try:
+        missing = pending_migrations(settings.database.url)
+    except Exception as exc:  # unreachable database: say so before binding the port
+        typer.secho(f"cannot read the database schema: {exc}", fg=typer.colors.RED, err=True)
+        raise typer.Exit(2) from exc
+    if missing:
+        typer.secho(
+            f"the database is not up to date (missing {', '.join(sorted(missing))}): "
+            "run `tessera db upgrade` first",
             fg=typer.colors.RED,
             err=True,
         )
