@@ -128,3 +128,37 @@ def test_backoff_grows_exponentially_and_is_capped():
     assert 1.6 <= backoff_seconds(1, settings) <= 2.4
     assert 6.4 <= backoff_seconds(3, settings) <= 9.6
     assert backoff_seconds(20, settings) <= 72
+
+
+async def test_batch_is_delivered_concurrently_but_in_order_per_aggregate(api_with):
+    async with api_with(tasks={"concurrency": 4}) as api:
+        topic_prefix = unique("agg")
+        running = 0
+        peak = 0
+        seen: list[tuple[str, int]] = []
+
+        async def slow(event: Event) -> None:
+            nonlocal running, peak
+            running += 1
+            peak = max(peak, running)
+            await asyncio.sleep(0.02)
+            seen.append((event.aggregate_id or "", event.payload["n"]))
+            running -= 1
+
+        api.runtime.events.subscribe(f"{topic_prefix}.step", unique("slow"), slow)
+        async with api.runtime.db.transaction() as uow:
+            for n in range(3):
+                for aggregate in ("a", "b", "c", "d"):
+                    await publish(
+                        uow,
+                        api.runtime.events,
+                        f"{topic_prefix}.step",
+                        {"n": n},
+                        aggregate_id=f"{topic_prefix}-{aggregate}",
+                    )
+        await drain(api)
+        assert peak > 1  # several aggregates at once
+        assert peak <= 4
+        for aggregate in ("a", "b", "c", "d"):
+            steps = [n for agg, n in seen if agg == f"{topic_prefix}-{aggregate}"]
+            assert steps == [0, 1, 2]

@@ -104,6 +104,8 @@ class TasksSettings(BaseModel):
     worker_in_process: Literal["auto", "on", "off"] = "auto"
     poll_interval_seconds: float = Field(1.0, gt=0)
     batch_size: int = Field(50, ge=1, le=1000)
+    # Events delivered at once by one worker (events of one aggregate stay in order).
+    concurrency: int = Field(8, ge=1, le=64)
     max_attempts: int = Field(8, ge=1)
     backoff_base_seconds: float = Field(2.0, gt=0)
     backoff_max_seconds: float = Field(600.0, gt=0)

@@ -186,9 +186,30 @@ class OutboxWorker:
         """Claim one batch of due events and process it; returns how many were claimed."""
         events = await self._claim()
         processed = await self._processed([event.id for event in events])
+        # Handlers mostly wait on I/O (SMTP, SMS, storage), so the batch is delivered with
+        # bounded concurrency; events of one aggregate (e.g. one order) stay in order.
+        groups: dict[tuple[str, str], list[Event]] = {}
         for event in events:
-            succeeded, failure = await self._deliver(event, processed)
-            await self._finish(event, succeeded, failure)
+            key = (
+                (event.topic.partition(".")[0], event.aggregate_id)
+                if event.aggregate_id is not None
+                else ("", event.id)
+            )
+            groups.setdefault(key, []).append(event)
+        slots = asyncio.Semaphore(self.settings.concurrency)
+
+        async def deliver_in_order(group: list[Event]) -> None:
+            async with slots:
+                for event in group:
+                    succeeded, failure = await self._deliver(event, processed)
+                    await self._finish(event, succeeded, failure)
+
+        outcomes = await asyncio.gather(
+            *(deliver_in_order(group) for group in groups.values()), return_exceptions=True
+        )
+        for outcome in outcomes:
+            if isinstance(outcome, BaseException):
+                raise outcome
         return len(events)
 
     async def drain(self, *, max_batches: int = 1000) -> int:
