@@ -302,16 +302,25 @@ def find_wrk() -> str:
 
 
 def run_wrk(
-    wrk: str, url: str, options: LoadOptions, seconds: int, headers: Sequence[str] = ()
+    wrk: str,
+    url: str,
+    options: LoadOptions,
+    seconds: int,
+    headers: Sequence[str] = (),
+    *,
+    connections: int | None = None,
+    script: Path = LUA_REPORT,
 ) -> dict[str, Any]:
+    """One wrk run; `script` must print the `BENCH_JSON {...}` line (see wrk_report.lua)."""
+    connections = connections or options.connections
     argv = [
         *options.placement.wrk_prefix,
         wrk,
-        f"--threads={options.threads}",
-        f"--connections={options.connections}",
+        f"--threads={min(options.threads, connections)}",
+        f"--connections={connections}",
         f"--duration={seconds}s",
         "--timeout=5s",
-        f"--script={LUA_REPORT}",
+        f"--script={script}",
     ]
     for header in headers:
         argv += ["--header", header]

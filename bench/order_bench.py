@@ -98,7 +98,6 @@ import contextlib
 import datetime as dt
 import json
 import os
-import re
 import signal
 import sqlite3
 import subprocess
@@ -266,37 +265,6 @@ def write_script(directory: Path, name: str, header: str, body: str, *, tally: b
     return path
 
 
-def run_wrk(
-    wrk: str,
-    url: str,
-    options: LoadOptions,
-    seconds: int,
-    *,
-    connections: int,
-    script: Path,
-    headers: Sequence[str] = (),
-) -> dict[str, Any]:
-    """http_bench.run_wrk with a script and a connection count of our own."""
-    argv = [
-        *options.placement.wrk_prefix,
-        wrk,
-        f"--threads={min(options.threads, connections)}",
-        f"--connections={connections}",
-        f"--duration={seconds}s",
-        "--timeout=5s",
-        f"--script={script}",
-    ]
-    for header in headers:
-        argv += ["--header", header]
-    argv.append(url)
-    done = subprocess.run(argv, capture_output=True, text=True, timeout=seconds + 60, check=False)
-    match = re.search(r"^BENCH_JSON (\{.*\})$", done.stdout, re.MULTILINE)
-    if done.returncode != 0 or match is None:
-        raise BenchError(f"wrk failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
-    report: dict[str, Any] = json.loads(match.group(1))
-    return report
-
-
 # --- MariaDB / Redis / SQLite probes -------------------------------------------------------
 
 
@@ -407,7 +375,7 @@ def measure(
     reports: list[dict[str, Any]] = []
     if warmup:
         reports.append(
-            run_wrk(
+            hb.run_wrk(
                 wrk,
                 url,
                 options,
@@ -466,8 +434,8 @@ def measured_run(
     counters_before = probe.counters() if probe else {}
     worker_before = CpuSample.take(worker.proc.pid).server if worker else 0.0
     before = CpuSample.take(proc.proc.pid)
-    report = run_wrk(
-        wrk, url, options, options.duration, connections=connections, script=script, headers=headers
+    report = hb.run_wrk(
+        wrk, url, options, options.duration, headers, connections=connections, script=script
     )
     after = CpuSample.take(proc.proc.pid)
     worker_cpu = (CpuSample.take(worker.proc.pid).server - worker_before) if worker else 0.0

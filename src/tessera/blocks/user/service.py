@@ -444,21 +444,15 @@ async def change_password(
                 {"loc": ["body", "current_password"], "msg": "wrong password", "type": "wrong"}
             ],
         )
-    problems = password_problems(data.new_password, username=username)
-    if data.new_password == data.current_password:
-        problems.append("must differ from the current password")
-    if problems:
-        raise ValidationFailed(
-            "The new password is not acceptable.",
-            code="user.weak_password",
-            errors=[
-                {
-                    "loc": ["body", "new_password"],
-                    "msg": "password " + "; ".join(problems),
-                    "type": "value_error",
-                }
-            ],
-        )
+    _raise_if_weak(
+        data.new_password,
+        username,
+        also=(
+            ["must differ from the current password"]
+            if data.new_password == data.current_password
+            else []
+        ),
+    )
     new_hash = await runtime.passwords.hash(data.new_password)
     now = utcnow()
     async with runtime.db.transaction() as uow:
@@ -709,8 +703,8 @@ async def validate_new_password(
     _raise_if_weak(new_password, username)
 
 
-def _raise_if_weak(new_password: str, username: str | None) -> None:
-    problems = password_problems(new_password, username=username)
+def _raise_if_weak(new_password: str, username: str | None, also: list[str] | None = None) -> None:
+    problems = password_problems(new_password, username=username) + (also or [])
     if problems:
         raise ValidationFailed(
             "The new password is not acceptable.",
