@@ -386,7 +386,9 @@ def files_sweep(
     )
 
     async def work(runtime: Runtime) -> list[file_service.SweptItem]:
-        runtime.extras[EXTRAS_KEY] = storage = await open_storage(settings.storage)
+        runtime.extras[EXTRAS_KEY] = storage = await open_storage(
+            settings.storage, var_dir=settings.var_dir
+        )
         try:
             return await file_service.sweep_orphans(
                 runtime=runtime, grace_seconds=grace, dry_run=dry_run

@@ -158,7 +158,8 @@ DEFAULT_ALLOWED_TYPES = [
 
 class StorageSettings(BaseModel):
     backend: Literal["local", "fastdfs", "s3"] = "local"
-    local_root: Path = Path("var/files")
+    # Empty: `<var_dir>/files`, next to the embedded database.
+    local_root: Path | None = None
     fastdfs: FastDFSSettings = Field(default_factory=FastDFSSettings)
     s3: S3Settings = Field(default_factory=S3Settings)
     max_upload_bytes: int = Field(20 * 1024 * 1024, ge=1)

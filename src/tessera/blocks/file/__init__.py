@@ -14,7 +14,9 @@ DELETE_HANDLER = "file.delete_bytes"
 
 async def _start(runtime: Runtime) -> None:
     if EXTRAS_KEY not in runtime.extras:
-        runtime.extras[EXTRAS_KEY] = await open_storage(runtime.settings.storage)
+        runtime.extras[EXTRAS_KEY] = await open_storage(
+            runtime.settings.storage, var_dir=runtime.settings.var_dir
+        )
     if not any(sub.name == DELETE_HANDLER for sub in runtime.events.subscriptions):
 
         async def delete_bytes(event: Event) -> None:

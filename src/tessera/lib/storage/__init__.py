@@ -7,6 +7,8 @@ A block builds the configured backend once (`open_storage`), keeps it in
 
 from __future__ import annotations
 
+import asyncio
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tessera.lib.config import StorageSettings
@@ -32,12 +34,14 @@ if TYPE_CHECKING:
 EXTRAS_KEY = "storage"
 
 
-async def open_storage(settings: StorageSettings) -> Storage:
+async def open_storage(settings: StorageSettings, *, var_dir: Path) -> Storage:
     """Build (and connect, for S3) the backend named by `settings.backend`."""
     if settings.backend == "local":
         from tessera.lib.storage.local import LocalStorage
 
-        return LocalStorage(settings.local_root)
+        root = settings.local_root or var_dir / "files"
+        await asyncio.to_thread(root.mkdir, parents=True, exist_ok=True)
+        return LocalStorage(root)
     if settings.backend == "fastdfs":
         from tessera.lib.storage.fastdfs_backend import FastDFSStorage
 

@@ -143,9 +143,7 @@ class LocalStorage:
         return StoredStat(size=result.st_size)
 
     async def ping(self) -> None:
-        if not await asyncio.to_thread(
-            os.access, self.root if self.root.exists() else self.root.parent, os.W_OK
-        ):
+        if not await asyncio.to_thread(os.access, self.root, os.W_OK):
             raise StorageError(f"{self.root} is not writable")
 
     async def aclose(self) -> None:
