@@ -21,11 +21,21 @@ async def deliver(api: Any) -> None:
     await drain(api)
 
 
-def token_in_last_mail(sink: SmtpSink, address: str) -> str:
-    mails = sink.to(address)
-    assert mails, f"no mail to {address}"
-    found = TOKEN_RE.search(text_of(mails[-1]))
-    assert found, text_of(mails[-1])
+def last_mail(sink: SmtpSink, address: str, link: str | None = None) -> Any:
+    """The newest mail to `address` (carrying a `link` such as "reset-password", if given).
+
+    Mails of different flows (registration, reset) are delivered concurrently, so their
+    arrival order is not the order the flows started in.
+    """
+    mails = [m for m in sink.to(address) if link is None or f"{link}?token=" in text_of(m)]
+    assert mails, f"no mail to {address}" + (f" with a {link} link" if link else "")
+    return mails[-1]
+
+
+def token_in_last_mail(sink: SmtpSink, address: str, link: str | None = None) -> str:
+    mail = last_mail(sink, address, link)
+    found = TOKEN_RE.search(text_of(mail))
+    assert found, text_of(mail)
     return found.group(1)
 
 

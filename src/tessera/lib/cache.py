@@ -107,8 +107,15 @@ class Cache:
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self._inflight[key] = future
         try:
-            value = await loader()
-            if value is not None and await self.redis.get(f"{key}:gen") == generation:
+            # A previous leader may have stored the value after our first look and already
+            # left the in-flight table: look once more before going to the database.
+            cached, generation = await self.redis.mget(key, f"{key}:gen")
+            value = decode(json.loads(cached)) if cached is not None else await loader()
+            if (
+                cached is None
+                and value is not None
+                and await self.redis.get(f"{key}:gen") == generation
+            ):
                 await self.set_json(key, encode(value), ttl_seconds=ttl_seconds)
             future.set_result(value)
             return value
