@@ -579,9 +579,10 @@ def start_tessera(
     return proc, token
 
 
-def migrate(env: dict[str, str], workdir: Path) -> None:
+def tessera_cli(env: dict[str, str], workdir: Path, *args: str) -> None:
+    """Run `tessera ARGS` with the benchmark's environment; BenchError if it fails."""
     done = subprocess.run(
-        [venv_script("tessera"), "db", "upgrade"],
+        [venv_script("tessera"), *args],
         env=env,
         cwd=workdir,
         capture_output=True,
@@ -590,7 +591,11 @@ def migrate(env: dict[str, str], workdir: Path) -> None:
         check=False,
     )
     if done.returncode != 0:
-        raise BenchError(f"tessera db upgrade failed:\n{done.stdout}\n{done.stderr}")
+        raise BenchError(f"tessera {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}")
+
+
+def migrate(env: dict[str, str], workdir: Path) -> None:
+    tessera_cli(env, workdir, "db", "upgrade")
 
 
 # --- backends ------------------------------------------------------------------------------

@@ -100,7 +100,6 @@ import json
 import os
 import signal
 import sqlite3
-import subprocess
 import sys
 import tempfile
 import time
@@ -569,17 +568,7 @@ def start_fastapi_floor(place: hb.Placement, workdir: Path) -> Server:
 
 def seed_users(env: dict[str, str], workdir: Path) -> None:
     """`tessera demo seed --force`: the staff member and the customer (plus demo products)."""
-    done = subprocess.run(
-        [hb.venv_script("tessera"), "demo", "seed", "--force"],
-        env=env,
-        cwd=workdir,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    if done.returncode != 0:
-        raise BenchError(f"tessera demo seed failed:\n{done.stdout}\n{done.stderr}")
+    hb.tessera_cli(env, workdir, "demo", "seed", "--force")
 
 
 def login(proc: Server, username: str, password: str) -> str:
