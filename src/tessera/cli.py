@@ -66,10 +66,11 @@ def upgrade_database(database_url: str, revision: str = "heads") -> None:
     from alembic import command
     from alembic.config import Config
 
-    if database_url.startswith("sqlite"):
-        _, _, path = database_url.partition(":///")
-        if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+    from tessera.lib.db import sqlite_file
+
+    path = sqlite_file(database_url)
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
     config = Config()
     config.set_main_option("script_location", str(migrations_dir()))
     config.attributes["database_url"] = database_url
@@ -84,11 +85,12 @@ def pending_migrations(database_url: str) -> set[str]:
     from sqlalchemy.ext.asyncio import create_async_engine
     from sqlalchemy.pool import NullPool
 
+    from tessera.lib.db import sqlite_file
+
     script = ScriptDirectory(str(migrations_dir()))
-    if database_url.startswith("sqlite"):
-        _, _, path = database_url.partition(":///")
-        if path and path != ":memory:" and not Path(path).exists():
-            return set(script.get_heads())  # a new embedded database: nothing applied yet
+    path = sqlite_file(database_url)
+    if path is not None and not path.exists():
+        return set(script.get_heads())  # a new embedded database: nothing applied yet
 
     def applied(connection: Connection) -> set[str]:
         return set(MigrationContext.configure(connection).get_current_heads())

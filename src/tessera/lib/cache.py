@@ -18,10 +18,8 @@ from typing import Any, TypeVar, cast
 import redis.asyncio as redis_asyncio
 import structlog
 from pydantic import BaseModel
-from redis.exceptions import RedisError
 
 from tessera.lib.config import CacheSettings
-from tessera.lib.errors import ServiceUnavailable
 
 T = TypeVar("T")
 M = TypeVar("M", bound=BaseModel)
@@ -62,10 +60,6 @@ class Cache:
         base = seconds or self.settings.default_ttl_seconds
         spread = int(base * self.settings.ttl_jitter_ratio)
         return max(1, base + random.randint(-spread, spread))
-
-    async def get_json(self, key: str) -> Any | None:
-        raw = await self.redis.get(key)
-        return None if raw is None else json.loads(raw)
 
     async def set_json(self, key: str, value: Any, *, ttl_seconds: int | None = None) -> None:
         await self.redis.set(
@@ -153,10 +147,3 @@ class Cache:
         async for key in self.redis.scan_iter(match=f"{pattern_prefix}*", count=500):
             removed += int(await self.redis.delete(key))
         return removed
-
-
-def cache_unavailable(exc: RedisError) -> ServiceUnavailable:
-    log.error("cache_unavailable", error=str(exc))
-    return ServiceUnavailable(
-        "The cache is unreachable; try again shortly.", code="cache.unavailable"
-    )

@@ -340,12 +340,6 @@ class Settings(BaseSettings):
             )
         return value
 
-    def sqlite_path(self) -> Path | None:
-        if not self.database.is_sqlite:
-            return None
-        _, _, rest = self.database.url.partition(":///")
-        return Path(rest) if rest and rest != ":memory:" else None
-
 
 def load_settings(**overrides: Any) -> Settings:
     return Settings(**overrides)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import structlog
@@ -69,6 +70,14 @@ class UTCDateTime(TypeDecorator[datetime]):
 
     def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         return None if value is None else value.replace(tzinfo=UTC)
+
+
+def sqlite_file(database_url: str) -> Path | None:
+    """The file of a `sqlite+aiosqlite:///path` URL; None for other databases or memory."""
+    if not database_url.startswith("sqlite"):
+        return None
+    _, _, path = database_url.partition(":///")
+    return Path(path) if path and path != ":memory:" else None
 
 
 def escape_like(text: str) -> str:

@@ -14,7 +14,6 @@ from tessera.blocks.user.model.do import (
     AuthSessionDO,
     LoginAuditDO,
     MfaRecoveryCodeDO,
-    PermissionDO,
     RefreshTokenDO,
     RoleDO,
     UserDO,
@@ -64,11 +63,6 @@ async def roles_by_name(session: AsyncSession, names: Sequence[str]) -> list[Rol
 
 async def list_roles(session: AsyncSession) -> list[RoleDO]:
     result = await session.execute(select(RoleDO).order_by(RoleDO.name))
-    return list(result.scalars())
-
-
-async def all_permission_codes(session: AsyncSession) -> list[str]:
-    result = await session.execute(select(PermissionDO.code).order_by(PermissionDO.code))
     return list(result.scalars())
 
 
@@ -136,10 +130,6 @@ async def spend_refresh_token(session: AsyncSession, token_id: int, now: datetim
         .values(used_at=now)
     )
     return bool(getattr(result, "rowcount", 0) == 1)
-
-
-async def get_session(session: AsyncSession, session_id: str) -> AuthSessionDO | None:
-    return await session.get(AuthSessionDO, session_id)
 
 
 async def active_sessions(
