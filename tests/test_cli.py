@@ -319,15 +319,21 @@ async def test_demo_seed_creates_a_usable_shop_and_is_repeatable(cli: Cli):
 
 
 async def test_events_can_be_listed_and_dead_ones_retried(cli: Cli):
+    from pydantic import ConfigDict
     from sqlalchemy import update
 
-    from tessera.lib.tasks import publish
+    from tessera.lib.tasks import EventPayload, Topic, publish
     from tessera.lib.tasks.outbox import OutboxEventDO
+
+    class Parked(EventPayload):
+        model_config = ConfigDict(frozen=True, extra="allow")
+
+    parked = Topic("test.parked", Parked, description="an event nobody handles")
 
     async with http_api(cli) as api:
         runtime = api._transport.app.state.runtime  # type: ignore[attr-defined]
         async with runtime.db.transaction() as uow:
-            event_id = await publish(uow, runtime.events, "test.parked", {"n": 1})
+            event_id = await publish(uow, runtime.events, parked, Parked(n=1))
         async with runtime.db.transaction() as uow:
             await uow.session.execute(
                 update(OutboxEventDO)

@@ -23,7 +23,6 @@ from tessera.lib.config import Settings, load_settings
 from tessera.lib.errors import install_error_handlers
 from tessera.lib.logging import configure_logging
 from tessera.lib.runtime import Block, Runtime
-from tessera.lib.storage import EXTRAS_KEY as STORAGE_KEY
 from tessera.lib.tasks import OutboxWorker
 from tessera.lib.web import JsonBodyLimitMiddleware, RequestContextMiddleware
 
@@ -132,9 +131,8 @@ def _add_operations_routes(app: FastAPI) -> None:
             ("database", rt.db.ping),
             ("cache", rt.cache.ping),
         ]
-        storage = rt.extras.get(STORAGE_KEY)
-        if storage is not None:
-            probes.append(("storage", storage.ping))
+        if rt.storage is not None:
+            probes.append(("storage", rt.storage.ping))
         for name, probe in probes:
             try:
                 await probe()

@@ -378,7 +378,7 @@ def files_sweep(
 ) -> None:
     """Remove stored bytes that no file row owns (uploads interrupted by a crash)."""
     from tessera.blocks.file import service as file_service
-    from tessera.lib.storage import EXTRAS_KEY, open_storage
+    from tessera.lib.storage import open_storage
 
     settings = _settings()
     grace = (
@@ -388,9 +388,7 @@ def files_sweep(
     )
 
     async def work(runtime: Runtime) -> list[file_service.SweptItem]:
-        runtime.extras[EXTRAS_KEY] = storage = await open_storage(
-            settings.storage, var_dir=settings.var_dir
-        )
+        runtime.storage = storage = await open_storage(settings.storage, var_dir=settings.var_dir)
         try:
             return await file_service.sweep_orphans(
                 runtime=runtime, grace_seconds=grace, dry_run=dry_run

@@ -5,17 +5,26 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from pydantic import ConfigDict
 from sqlalchemy import select
 
-from tessera.lib.tasks import Event, publish
+from tessera.lib.tasks import Event, EventPayload, Topic, publish
 from tessera.lib.tasks.outbox import OutboxEventDO
 from tessera.lib.tasks.worker import backoff_seconds, list_events, retry_event
 from tests.helpers import drain, unique
 
 
-async def _publish(api, topic: str, payload: dict) -> str:
+class Anything(EventPayload):
+    model_config = ConfigDict(frozen=True, extra="allow")
+
+
+def new_topic(prefix: str = "topic") -> Topic[Anything]:
+    return Topic(unique(f"{prefix}."), Anything, description="a test topic")
+
+
+async def _publish(api, topic: Topic[Anything], payload: dict) -> str:
     async with api.runtime.db.transaction() as uow:
-        return await publish(uow, api.runtime.events, topic, payload, aggregate_id=1)
+        return await publish(uow, api.runtime.events, topic, Anything(**payload), aggregate_id=1)
 
 
 async def _row(api, event_id: str) -> OutboxEventDO:
@@ -26,7 +35,7 @@ async def _row(api, event_id: str) -> OutboxEventDO:
 
 
 async def test_committed_event_is_delivered_once(api):
-    topic = unique("topic.")
+    topic = new_topic()
     seen: list[Event] = []
 
     async def handler(event: Event) -> None:
@@ -37,12 +46,12 @@ async def test_committed_event_is_delivered_once(api):
     await drain(api)
     await drain(api)
     assert [event.id for event in seen] == [event_id]
-    assert seen[0].payload == {"order_id": 7, "total": "12.50"}
+    assert seen[0].data.model_dump() == {"order_id": 7, "total": "12.50"}
     assert (await _row(api, event_id)).status == "delivered"
 
 
 async def test_rolled_back_transaction_leaves_no_event(api):
-    topic = unique("topic.")
+    topic = new_topic()
     seen: list[Event] = []
 
     async def handler(event: Event) -> None:
@@ -52,7 +61,7 @@ async def test_rolled_back_transaction_leaves_no_event(api):
 
     async def failing_use_case() -> None:
         async with api.runtime.db.transaction() as uow:
-            await publish(uow, api.runtime.events, topic, {"x": 1})
+            await publish(uow, api.runtime.events, topic, Anything(x=1))
             raise RuntimeError("failure after the event was written")
 
     with pytest.raises(RuntimeError, match="failure after"):
@@ -60,12 +69,12 @@ async def test_rolled_back_transaction_leaves_no_event(api):
     await drain(api)
     assert seen == []
     async with api.runtime.db.read() as session:
-        rows = await session.scalars(select(OutboxEventDO).where(OutboxEventDO.topic == topic))
+        rows = await session.scalars(select(OutboxEventDO).where(OutboxEventDO.topic == topic.name))
         assert list(rows) == []
 
 
 async def test_failing_handler_is_retried_until_it_succeeds(api):
-    topic = unique("topic.")
+    topic = new_topic()
     calls: list[int] = []
     succeeded: list[str] = []
 
@@ -94,7 +103,7 @@ async def test_failing_handler_is_retried_until_it_succeeds(api):
 
 async def test_event_goes_dead_after_max_attempts_and_can_be_retried(api_with):
     async with api_with(tasks={"max_attempts": 2, "backoff_base_seconds": 0.001}) as api:
-        topic = unique("topic.")
+        topic = new_topic()
         attempts: list[int] = []
 
         async def broken(event: Event) -> None:
@@ -132,7 +141,7 @@ def test_backoff_grows_exponentially_and_is_capped():
 
 async def test_batch_is_delivered_concurrently_but_in_order_per_aggregate(api_with):
     async with api_with(tasks={"concurrency": 4}) as api:
-        topic_prefix = unique("agg")
+        topic = new_topic("agg")
         running = 0
         peak = 0
         seen: list[tuple[str, int]] = []
@@ -142,23 +151,23 @@ async def test_batch_is_delivered_concurrently_but_in_order_per_aggregate(api_wi
             running += 1
             peak = max(peak, running)
             await asyncio.sleep(0.02)
-            seen.append((event.aggregate_id or "", event.payload["n"]))
+            seen.append((event.aggregate_id or "", event.data.model_dump()["n"]))
             running -= 1
 
-        api.runtime.events.subscribe(f"{topic_prefix}.step", unique("slow"), slow)
+        api.runtime.events.subscribe(topic, unique("slow"), slow)
         async with api.runtime.db.transaction() as uow:
             for n in range(3):
                 for aggregate in ("a", "b", "c", "d"):
                     await publish(
                         uow,
                         api.runtime.events,
-                        f"{topic_prefix}.step",
-                        {"n": n},
-                        aggregate_id=f"{topic_prefix}-{aggregate}",
+                        topic,
+                        Anything(n=n),
+                        aggregate_id=f"{topic.name}-{aggregate}",
                     )
         await drain(api)
         assert peak > 1  # several aggregates at once
         assert peak <= 4
         for aggregate in ("a", "b", "c", "d"):
-            steps = [n for agg, n in seen if agg == f"{topic_prefix}-{aggregate}"]
+            steps = [n for agg, n in seen if agg == f"{topic.name}-{aggregate}"]
             assert steps == [0, 1, 2]

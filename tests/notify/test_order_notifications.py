@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from tessera.lib.tasks import publish
+from tessera.blocks.order import events as order_events
+from tessera.lib.tasks import Topic, publish
 from tests.helpers import drain, signed_in, unique
 from tests.notify.conftest import html_of, text_of
 from tests.notify.helpers import deliver, notifications, sms_sent, unique_phone
@@ -40,10 +41,19 @@ def order_payload(user_id: int, **changes: Any) -> dict[str, Any]:
     return payload
 
 
+TOPICS: dict[str, Topic[order_events.OrderEvent]] = {
+    topic.name: topic for topic in order_events.ORDER_TOPICS
+}
+
+
 async def publish_order_event(api: Any, topic: str, payload: dict[str, Any]) -> str:
     async with api.runtime.db.transaction() as uow:
         return await publish(
-            uow, api.runtime.events, topic, payload, aggregate_id=payload["order_id"]
+            uow,
+            api.runtime.events,
+            TOPICS[topic],
+            order_events.OrderEvent.model_validate(payload),
+            aggregate_id=payload["order_id"],
         )
 
 
@@ -129,7 +139,8 @@ async def test_redelivered_event_does_not_queue_a_second_message(notify_api, smt
 
         user = await signed_in(api)
         payload = order_payload(user.id)
-        event = Event("e" * 32, "order.paid", "1", payload, utcnow(), 1)
+        data = order_events.OrderEvent.model_validate(payload)
+        event = Event("e" * 32, "order.paid", "1", data, utcnow(), 1)
         await service.on_order_event(api.runtime, event)
         await service.on_order_event(api.runtime, event)  # at-least-once: it happens
         await deliver(api)

@@ -9,6 +9,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, update
 
+from tessera.blocks.order.events import ORDER_CREATED, ORDER_PAID, ORDER_SHIPPED
 from tessera.lib.db import utcnow
 from tessera.lib.tasks import Event
 from tessera.lib.tasks.outbox import OutboxEventDO
@@ -186,21 +187,21 @@ async def test_transitions_publish_events_delivered_once(api, staff, customer):
     async def handler(event: Event) -> None:
         received.append(event)
 
-    for topic in ("order.created", "order.paid", "order.shipped"):
-        api.runtime.events.subscribe(topic, unique(f"test.{topic}."), handler)
+    for topic in (ORDER_CREATED, ORDER_PAID, ORDER_SHIPPED):
+        api.runtime.events.subscribe(topic, unique(f"test.{topic.name}."), handler)
     product = await make_product(api, staff, price="6.25")
     order = await placed(api, customer, (product["id"], 2))
     await _act(api, customer, order["id"], "pay", BODIES["pay"])
     await _act(api, staff, order["id"], "ship", {"carrier": "EMS", "tracking_no": "E9"})
     await drain(api)
     await drain(api)
-    mine = [event for event in received if event.payload["order_id"] == order["id"]]
+    mine = [event for event in received if event.data.order_no == order["order_no"]]
     assert [event.topic for event in mine] == ["order.created", "order.paid", "order.shipped"]
-    paid = mine[1].payload
-    assert paid["user_id"] == customer.id
-    assert paid["total"] == "12.50"
-    assert paid["items"][0]["unit_price"] == "6.25"
-    assert mine[2].payload["tracking_no"] == "E9"
+    paid = mine[1].data
+    assert paid.user_id == customer.id
+    assert paid.total == "12.50"
+    assert paid.items[0].unit_price == "6.25"
+    assert mine[2].data.tracking_no == "E9"
     async with api.runtime.db.read() as session:
         rows = (
             await session.scalars(

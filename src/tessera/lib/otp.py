@@ -16,12 +16,16 @@ import json
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from cryptography.fernet import Fernet, InvalidToken
 
 from tessera.lib.cache import Redis
+from tessera.lib.config import Settings
 from tessera.lib.ratelimit import Limit
+
+if TYPE_CHECKING:
+    from tessera.lib.runtime import Runtime
 
 CheckResult = Literal["ok", "wrong", "missing", "exhausted"]
 
@@ -118,32 +122,29 @@ class OneTimeCodes:
         )
 
 
-def server_key(runtime: Any) -> str:
+def server_key(settings: Settings) -> str:
     """A per-installation secret for keyed hashes and sealing (never logged)."""
-    settings = runtime.settings
     key_file = settings.security.jwt_private_key_file
     if not settings.security.jwt_algorithm.startswith("HS") and key_file is not None:
         return hashlib.sha256(Path(key_file).read_bytes()).hexdigest()
     return str(settings.jwt_signing_secret)
 
 
-def _sealer(runtime: Any, purpose: str) -> Fernet:
-    key = f"sealer:{purpose}"
-    cached = runtime.extras.get(key)
+def _sealer(runtime: Runtime, purpose: str) -> Fernet:
+    cached = runtime.sealers.get(purpose)
     if cached is None:
-        digest = hashlib.sha256(f"{purpose}:{server_key(runtime)}".encode()).digest()
-        cached = runtime.extras[key] = Fernet(base64.urlsafe_b64encode(digest))
-    assert isinstance(cached, Fernet)
+        digest = hashlib.sha256(f"{purpose}:{server_key(runtime.settings)}".encode()).digest()
+        cached = runtime.sealers[purpose] = Fernet(base64.urlsafe_b64encode(digest))
     return cached
 
 
-def seal(runtime: Any, purpose: str, plaintext: str) -> str:
+def seal(runtime: Runtime, purpose: str, plaintext: str) -> str:
     """Encrypt a secret that must be stored (TOTP seeds, codes queued for delivery) under a
     key derived from the server secret and `purpose`."""
     return _sealer(runtime, purpose).encrypt(plaintext.encode()).decode()
 
 
-def unseal(runtime: Any, purpose: str, token: str) -> str:
+def unseal(runtime: Runtime, purpose: str, token: str) -> str:
     """The plaintext of `seal`; ValueError when the server secret changed since sealing."""
     try:
         return _sealer(runtime, purpose).decrypt(token.encode()).decode()
@@ -151,19 +152,18 @@ def unseal(runtime: Any, purpose: str, token: str) -> str:
         raise ValueError(f"sealed {purpose} secret cannot be opened (server key changed)") from exc
 
 
-def one_time_codes(runtime: Any) -> OneTimeCodes:
+def one_time_codes(runtime: Runtime) -> OneTimeCodes:
     """The runtime's code store, keyed by the server's signing secret (made on first use)."""
-    store = runtime.extras.get("otp")
-    if store is None:
-        store = OneTimeCodes(
-            runtime.redis, prefix=runtime.settings.cache.key_prefix, key=server_key(runtime)
+    if runtime.codes is None:
+        runtime.codes = OneTimeCodes(
+            runtime.redis,
+            prefix=runtime.settings.cache.key_prefix,
+            key=server_key(runtime.settings),
         )
-        runtime.extras["otp"] = store
-    assert isinstance(store, OneTimeCodes)
-    return store
+    return runtime.codes
 
 
-async def hit_sms_limits(runtime: Any, *, phone: str, ip: str | None) -> None:
+async def hit_sms_limits(runtime: Runtime, *, phone: str, ip: str | None) -> None:
     """Count one SMS code send: per IP, one per interval and a daily cap per phone (429)."""
     limits = runtime.settings.notify
     code = "notify.sms_rate_limited"

@@ -38,3 +38,8 @@ class Page(BaseModel, Generic[T]):
     total: int
     page: int
     size: int
+
+    @classmethod
+    def of(cls, items: list[T], total: int, paging: PageParams) -> Page[T]:
+        """`Page[X].of(items, total, paging)`: one page of a list that has `total` items."""
+        return cls(items=items, total=total, page=paging.page, size=paging.size)

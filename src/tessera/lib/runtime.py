@@ -3,14 +3,20 @@ description every block exports from its `__init__.py`.
 
 One Runtime is built per process in `create_app`'s lifespan (or by a CLI command) and handed
 to services as a keyword argument; nothing here is a module-level global.
+
+Integrations that lib defines the protocol of (storage, mailer, SMS sender) are typed fields,
+set by the block that owns them at start-up and read through `get_storage(runtime)`,
+`mailer_of(runtime)`, `sms_of(runtime)`, which say which block to enable when one is missing.
+A block's own per-process state goes in `runtime.slots` under a typed `Slot` it declares.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, Generic, TypeVar
 
+from cryptography.fernet import Fernet
 from fastapi import APIRouter, Depends, Request
 
 from tessera.lib.cache import Cache, Redis, create_redis
@@ -25,6 +31,51 @@ from tessera.lib.security import (
     TokenService,
 )
 from tessera.lib.tasks.outbox import EventBus
+
+if TYPE_CHECKING:
+    from tessera.lib.mail.base import Mailer
+    from tessera.lib.otp import OneTimeCodes
+    from tessera.lib.sms.base import SmsSender
+    from tessera.lib.storage.base import Storage
+
+T = TypeVar("T")
+
+
+class Slot(Generic[T]):
+    """A typed key for one piece of a block's per-process state in `Runtime.slots`."""
+
+    __slots__ = ("name", "owner")
+
+    def __init__(self, name: str, *, owner: str) -> None:
+        self.name = name
+        self.owner = owner
+
+    def __repr__(self) -> str:
+        return f"Slot({self.name!r})"
+
+
+class Slots:
+    """Per-process state of blocks, keyed by `Slot` objects so reads are typed."""
+
+    def __init__(self) -> None:
+        self._values: dict[Slot[Any], Any] = {}
+
+    def put(self, slot: Slot[T], value: T) -> None:
+        self._values[slot] = value
+
+    def find(self, slot: Slot[T]) -> T | None:
+        value: T | None = self._values.get(slot)
+        return value
+
+    def get(self, slot: Slot[T]) -> T:
+        if slot not in self._values:
+            raise LookupError(f"{slot.name} is not set up: is the {slot.owner} block loaded?")
+        value: T = self._values[slot]
+        return value
+
+    def pop(self, slot: Slot[T]) -> T | None:
+        value: T | None = self._values.pop(slot, None)
+        return value
 
 
 class _NoPrincipals:
@@ -49,8 +100,14 @@ class Runtime:
     revocations: Revocations
     principal_source: PrincipalSource = field(default_factory=_NoPrincipals)
     events: EventBus = field(default_factory=EventBus)
-    # Integrations added by later blocks (storage, mailer, ...), keyed by name.
-    extras: dict[str, Any] = field(default_factory=dict)
+    # Integrations, set at start-up by the block that owns them (None: block not loaded).
+    storage: Storage | None = None
+    mailer: Mailer | None = None
+    sms: SmsSender | None = None
+    # Made on first use (they read the server secret).
+    codes: OneTimeCodes | None = None
+    sealers: dict[str, Fernet] = field(default_factory=dict)
+    slots: Slots = field(default_factory=Slots)
 
     @classmethod
     def build(cls, settings: Settings) -> Runtime:

@@ -5,28 +5,29 @@ from __future__ import annotations
 
 from tessera.blocks.file import service
 from tessera.blocks.file.controller import router
+from tessera.blocks.file.events import FILE_DELETED, FileDeleted
 from tessera.lib.runtime import Block, Runtime
-from tessera.lib.storage import EXTRAS_KEY, open_storage
+from tessera.lib.storage import open_storage
 from tessera.lib.tasks import Event
 
 DELETE_HANDLER = "file.delete_bytes"
 
 
 async def _start(runtime: Runtime) -> None:
-    if EXTRAS_KEY not in runtime.extras:
-        runtime.extras[EXTRAS_KEY] = await open_storage(
+    if runtime.storage is None:
+        runtime.storage = await open_storage(
             runtime.settings.storage, var_dir=runtime.settings.var_dir
         )
-    if not any(sub.name == DELETE_HANDLER for sub in runtime.events.subscriptions):
+    if not runtime.events.is_subscribed(DELETE_HANDLER):
 
-        async def delete_bytes(event: Event) -> None:
+        async def delete_bytes(event: Event[FileDeleted]) -> None:
             await service.delete_bytes(runtime=runtime, event=event)
 
-        runtime.events.subscribe(service.DELETED_TOPIC, DELETE_HANDLER, delete_bytes)
+        runtime.events.subscribe(FILE_DELETED, DELETE_HANDLER, delete_bytes)
 
 
 async def _stop(runtime: Runtime) -> None:
-    storage = runtime.extras.pop(EXTRAS_KEY, None)
+    storage, runtime.storage = runtime.storage, None
     if storage is not None:
         await storage.aclose()
 

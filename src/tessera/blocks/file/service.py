@@ -23,6 +23,7 @@ from typing import Protocol
 import structlog
 
 from tessera.blocks.file import dao
+from tessera.blocks.file.events import FILE_DELETED, FileDeleted
 from tessera.blocks.file.model.do import StorageIntentDO, StoredFileDO
 from tessera.blocks.file.model.dto import PURPOSES, AvatarOut, FileOut
 from tessera.blocks.file.utility import SNIFF_BYTES, Unsatisfiable, parse_range, sniff_content_type
@@ -57,7 +58,6 @@ from tessera.lib.tasks import Event, publish
 log = structlog.get_logger("tessera.file")
 
 READ_ANY = "file:read:any"
-DELETED_TOPIC = "file.deleted"
 AVATAR_TYPES = frozenset({"image/png", "image/jpeg", "image/webp"})
 AVATAR_SIZES = (256, 64)
 
@@ -408,9 +408,7 @@ async def list_files(
         rows, total = await dao.list_files(
             session, owner_id=owner_id, purpose=purpose, offset=paging.offset, limit=paging.size
         )
-    return Page[FileOut](
-        items=[_file_out(row) for row in rows], total=total, page=paging.page, size=paging.size
-    )
+    return Page[FileOut].of([_file_out(row) for row in rows], total, paging)
 
 
 async def _open(row: StoredFileDO, storage: Storage, range_header: str | None) -> Download:
@@ -462,20 +460,20 @@ async def _delete_row(uow: UnitOfWork, runtime: Runtime, row: StoredFileDO) -> N
     await publish(
         uow,
         runtime.events,
-        DELETED_TOPIC,
-        {"storage_key": row.storage_key, "backend": row.storage_backend, "file_id": row.id},
+        FILE_DELETED,
+        FileDeleted(storage_key=row.storage_key, backend=row.storage_backend, file_id=row.id),
         aggregate_id=row.id,
     )
 
 
-async def delete_bytes(*, runtime: Runtime, event: Event) -> None:
+async def delete_bytes(*, runtime: Runtime, event: Event[FileDeleted]) -> None:
     """Outbox handler of `file.deleted`: gone already counts as done; outages raise (retry)."""
     storage = get_storage(runtime)
-    backend = str(event.payload.get("backend", ""))
+    backend = event.data.backend
     if backend != storage.backend:
         raise RuntimeError(f"file bytes are in the {backend} backend, which is not configured")
     with contextlib.suppress(StorageNotFound):
-        await storage.delete(str(event.payload["storage_key"]))
+        await storage.delete(event.data.storage_key)
 
 
 # --- order documents ---------------------------------------------------------------------------
@@ -520,9 +518,7 @@ async def list_order_documents(
             offset=paging.offset,
             limit=paging.size,
         )
-    return Page[FileOut](
-        items=[_file_out(row) for row in rows], total=total, page=paging.page, size=paging.size
-    )
+    return Page[FileOut].of([_file_out(row) for row in rows], total, paging)
 
 
 # --- avatars ---------------------------------------------------------------------------------

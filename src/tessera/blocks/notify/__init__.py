@@ -11,16 +11,17 @@ from tessera.lib.runtime import Block, Runtime
 
 async def _start(runtime: Runtime) -> None:
     settings = runtime.settings
-    runtime.extras[mail.EXTRA_KEY] = mail.create_mailer(settings.mail, var_dir=settings.var_dir)
-    runtime.extras[sms.EXTRA_KEY] = sms.create_sms_sender(settings.sms, var_dir=settings.var_dir)
+    runtime.mailer = mail.create_mailer(settings.mail, var_dir=settings.var_dir)
+    runtime.sms = sms.create_sms_sender(settings.sms, var_dir=settings.var_dir)
     subscribe_handlers(runtime)
 
 
 async def _stop(runtime: Runtime) -> None:
-    for key in (mail.EXTRA_KEY, sms.EXTRA_KEY):
-        sender = runtime.extras.pop(key, None)
-        if sender is not None:
-            await sender.close()
+    mailer, sender, runtime.mailer, runtime.sms = runtime.mailer, runtime.sms, None, None
+    if mailer is not None:
+        await mailer.close()
+    if sender is not None:
+        await sender.close()
 
 
 block = Block(

@@ -10,13 +10,21 @@ constant work in the request (rate limit + one event) and decide in the worker.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, TypeVar
 
 import structlog
 from sqlalchemy.exc import IntegrityError
 
 from tessera.blocks.notify import dao
+from tessera.blocks.notify.events import (
+    MESSAGE_QUEUED,
+    PASSWORD_RESET_REQUESTED,
+    SMS_CODE_REQUESTED,
+    MessageQueued,
+    PasswordResetRequested,
+    SmsCodeRequested,
+)
 from tessera.blocks.notify.model.do import (
     DEAD,
     FAILED,
@@ -25,11 +33,7 @@ from tessera.blocks.notify.model.do import (
     NotificationDO,
     NotificationSettingsDO,
 )
-from tessera.blocks.notify.model.dto import (
-    ORDER_TOPICS,
-    NotificationOut,
-    NotificationSettingsIO,
-)
+from tessera.blocks.notify.model.dto import NotificationOut, NotificationSettingsIO
 from tessera.blocks.notify.utility import (
     mask_recipient,
     open_params,
@@ -37,7 +41,21 @@ from tessera.blocks.notify.utility import (
     seal_params,
     wipe_secrets,
 )
+from tessera.blocks.order.events import (
+    ORDER_CANCELLED,
+    ORDER_PAID,
+    ORDER_REFUNDED,
+    ORDER_SHIPPED,
+    ORDER_TOPICS,
+    OrderEvent,
+)
 from tessera.blocks.user import service as user_service
+from tessera.blocks.user.events import (
+    MFA_SMS_REQUESTED,
+    USER_REGISTERED,
+    MfaSmsRequested,
+    UserRegistered,
+)
 from tessera.blocks.user.model.dto import MfaChallengeOut, TokenPairOut, UserOut
 from tessera.lib.db import UnitOfWork, utcnow
 from tessera.lib.errors import BadRequest, Conflict, Unauthorized, ValidationFailed
@@ -48,21 +66,20 @@ from tessera.lib.ratelimit import Limit
 from tessera.lib.runtime import Runtime
 from tessera.lib.security import Principal
 from tessera.lib.sms import SmsError, SmsMessage, normalize_phone, sms_of
-from tessera.lib.tasks import Event, publish
+from tessera.lib.tasks import Event, EventPayload, publish
 from tessera.lib.web import ClientInfo
 
 log = structlog.get_logger("tessera.notify")
-
-MESSAGE_QUEUED = "notify.message_queued"
-SMS_CODE_REQUESTED = "notify.sms_code_requested"
-PASSWORD_RESET_REQUESTED = "notify.password_reset_requested"  # noqa: S105 - a topic
+P = TypeVar("P", bound=EventPayload)
 
 EMAIL_VERIFY = "email_verify"
 PASSWORD_RESET = "password_reset"  # noqa: S105 - a purpose name, not a secret
 CODE_TEMPLATE = "verification_code"
 
-DEFAULT_MAIL_EVENTS = ("order.paid", "order.shipped", "order.cancelled", "order.refunded")
-DEFAULT_SMS_EVENTS = ("order.shipped",)
+DEFAULT_MAIL_EVENTS = tuple(
+    topic.name for topic in (ORDER_PAID, ORDER_SHIPPED, ORDER_CANCELLED, ORDER_REFUNDED)
+)
+DEFAULT_SMS_EVENTS = (ORDER_SHIPPED.name,)
 # Which template parameters a provider's approved SMS template receives, in template order.
 SMS_PARAMS: dict[str, tuple[str, ...]] = {
     CODE_TEMPLATE: ("code",),
@@ -101,12 +118,16 @@ async def queue_message(
         ),
     )
     await publish(
-        uow, runtime.events, MESSAGE_QUEUED, {"notification_id": row.id}, aggregate_id=row.id
+        uow,
+        runtime.events,
+        MESSAGE_QUEUED,
+        MessageQueued(notification_id=row.id),
+        aggregate_id=row.id,
     )
     return row.id
 
 
-async def _queue_once(runtime: Runtime, event: Event, **message: Any) -> None:
+async def _queue_once(runtime: Runtime, event: Event[Any], **message: Any) -> None:
     """Queue a message for `event` unless a retry of the same event already did."""
     try:
         async with runtime.db.transaction() as uow:
@@ -164,9 +185,9 @@ async def _record(runtime: Runtime, notification_id: int, **values: Any) -> None
             row.params = wipe_secrets(row.params)
 
 
-async def deliver_message(runtime: Runtime, event: Event) -> None:
+async def deliver_message(runtime: Runtime, event: Event[MessageQueued]) -> None:
     """Send one queued notification; raise on transient failure so the outbox retries."""
-    notification_id = int(event.payload["notification_id"])
+    notification_id = event.data.notification_id
     async with runtime.db.read() as session:
         row = await dao.get_notification(session, notification_id)
     if row is None or row.status in (SENT, DEAD):
@@ -209,7 +230,11 @@ def _code(exc: Exception) -> str:
 
 
 async def _fail(
-    runtime: Runtime, event: Event, notification_id: int, attempts: int, exc: Exception
+    runtime: Runtime,
+    event: Event[MessageQueued],
+    notification_id: int,
+    attempts: int,
+    exc: Exception,
 ) -> None:
     final = event.attempt >= runtime.settings.tasks.max_attempts
     await _record(
@@ -258,8 +283,8 @@ async def _queue_verification_mail(
         )
 
 
-async def on_user_registered(runtime: Runtime, event: Event) -> None:
-    contact = await user_service.get_contact(runtime=runtime, user_id=int(event.payload["user_id"]))
+async def on_user_registered(runtime: Runtime, event: Event[UserRegistered]) -> None:
+    contact = await user_service.get_contact(runtime=runtime, user_id=event.data.user_id)
     if contact is None or contact.email_verified:
         return
     try:
@@ -329,13 +354,15 @@ async def forgot_password(*, runtime: Runtime, email: str, ip: str | None) -> No
         "password_forgot_email", normalized, Limit(5, 3600), code="notify.reset_rate_limited"
     )
     async with runtime.db.transaction() as uow:
-        await publish(uow, runtime.events, PASSWORD_RESET_REQUESTED, {"email": normalized})
+        await publish(
+            uow, runtime.events, PASSWORD_RESET_REQUESTED, PasswordResetRequested(email=normalized)
+        )
 
 
-async def on_password_reset_requested(runtime: Runtime, event: Event) -> None:
-    user_id = await user_service.find_user_id_by_email(
-        runtime=runtime, email=str(event.payload["email"])
-    )
+async def on_password_reset_requested(
+    runtime: Runtime, event: Event[PasswordResetRequested]
+) -> None:
+    user_id = await user_service.find_user_id_by_email(runtime=runtime, email=event.data.email)
     if user_id is None:
         return  # nothing to send; the caller got the same 202 anyway
     contact = await user_service.get_contact(runtime=runtime, user_id=user_id)
@@ -418,11 +445,19 @@ async def request_sms_code(
     phone = parse_phone(runtime, raw_phone)
     await hit_sms_limits(runtime, phone=phone, ip=ip)
     async with runtime.db.transaction() as uow:
-        await publish(uow, runtime.events, SMS_CODE_REQUESTED, {"phone": phone, "purpose": purpose})
+        await publish(
+            uow, runtime.events, SMS_CODE_REQUESTED, SmsCodeRequested(phone=phone, purpose=purpose)
+        )
 
 
 async def _send_code(
-    runtime: Runtime, event: Event, *, phone: str, purpose: str, user_id: int | None, locale: str
+    runtime: Runtime,
+    event: Event[Any],
+    *,
+    phone: str,
+    purpose: str,
+    user_id: int | None,
+    locale: str,
 ) -> None:
     async with runtime.db.read() as session:
         if await dao.source_event_handled(session, event.id):
@@ -444,8 +479,8 @@ async def _send_code(
     )
 
 
-async def on_sms_code_requested(runtime: Runtime, event: Event) -> None:
-    phone, purpose = str(event.payload["phone"]), str(event.payload["purpose"])
+async def on_sms_code_requested(runtime: Runtime, event: Event[SmsCodeRequested]) -> None:
+    phone, purpose = event.data.phone, event.data.purpose
     owner = await user_service.find_user_id_by_verified_phone(runtime=runtime, phone=phone)
     if purpose in ("login", "reset_password", "mfa") and owner is None:
         return  # no account to sign in to: send nothing, the caller saw 202 all the same
@@ -459,14 +494,14 @@ async def on_sms_code_requested(runtime: Runtime, event: Event) -> None:
     await _send_code(runtime, event, phone=phone, purpose=purpose, user_id=owner, locale=locale)
 
 
-async def on_mfa_sms_requested(runtime: Runtime, event: Event) -> None:
+async def on_mfa_sms_requested(runtime: Runtime, event: Event[MfaSmsRequested]) -> None:
     await _send_code(
         runtime,
         event,
-        phone=str(event.payload["phone"]),
+        phone=event.data.phone,
         purpose="mfa",
-        user_id=int(event.payload["user_id"]),
-        locale=str(event.payload.get("locale") or "en"),
+        user_id=event.data.user_id,
+        locale=event.data.locale,
     )
 
 
@@ -520,24 +555,21 @@ async def _order_channels(runtime: Runtime, user_id: int) -> tuple[list[str], li
     return _split(row.mail_events), _split(row.sms_events)
 
 
-async def on_order_event(runtime: Runtime, event: Event) -> None:
+async def on_order_event(runtime: Runtime, event: Event[OrderEvent]) -> None:
     """Mail and/or SMS for an order event, as the owner chose; once per event and channel."""
-    payload = event.payload
-    contact = await user_service.get_contact(runtime=runtime, user_id=int(payload["user_id"]))
+    order = event.data
+    contact = await user_service.get_contact(runtime=runtime, user_id=order.user_id)
     if contact is None or not contact.is_active:
         return
     mail_events, sms_events = await _order_channels(runtime, contact.user_id)
     template = "order_" + event.topic.removeprefix("order.")
     params = {
         "name": contact.display_name or contact.username,
-        "order_no": payload["order_no"],
-        "status": payload.get("status"),
-        "total": payload.get("total"),
-        "currency": payload.get("currency"),
-        "items": payload.get("items") or [],
-        "reason": payload.get("reason"),
-        "carrier": payload.get("carrier"),
-        "tracking_no": payload.get("tracking_no"),
+        **order.model_dump(
+            mode="json",
+            include={"order_no", "status", "total", "currency", "items", "reason", "carrier"}
+            | {"tracking_no"},
+        ),
     }
     async with runtime.db.read() as session:
         if await dao.source_event_handled(session, event.id):
@@ -634,27 +666,27 @@ async def list_notifications(
             offset=paging.offset,
             limit=paging.size,
         )
-    return Page[NotificationOut](
-        items=[_out(row) for row in rows], total=total, page=paging.page, size=paging.size
-    )
+    return Page[NotificationOut].of([_out(row) for row in rows], total, paging)
 
 
 def subscribe_handlers(runtime: Runtime) -> None:
     """Wire the notify block's event handlers (names key the outbox's idempotency records)."""
 
-    def bind(handler: Any) -> Any:
-        async def run(event: Event) -> None:
+    def bind(
+        handler: Callable[[Runtime, Event[P]], Awaitable[None]],
+    ) -> Callable[[Event[P]], Awaitable[None]]:
+        async def run(event: Event[P]) -> None:
             await handler(runtime, event)
 
         return run
 
     bus = runtime.events
     bus.subscribe(MESSAGE_QUEUED, "notify.deliver_message", bind(deliver_message))
-    bus.subscribe("user.registered", "notify.verification_mail", bind(on_user_registered))
-    bus.subscribe("user.mfa_sms_requested", "notify.mfa_sms_code", bind(on_mfa_sms_requested))
+    bus.subscribe(USER_REGISTERED, "notify.verification_mail", bind(on_user_registered))
+    bus.subscribe(MFA_SMS_REQUESTED, "notify.mfa_sms_code", bind(on_mfa_sms_requested))
     bus.subscribe(SMS_CODE_REQUESTED, "notify.sms_code", bind(on_sms_code_requested))
     bus.subscribe(
         PASSWORD_RESET_REQUESTED, "notify.password_reset_mail", bind(on_password_reset_requested)
     )
     for topic in ORDER_TOPICS:
-        bus.subscribe(topic, f"notify.{topic}", bind(on_order_event))
+        bus.subscribe(topic, f"notify.{topic.name}", bind(on_order_event))

@@ -15,6 +15,7 @@ from typing import Any
 
 from tessera.lib.mail import TemplateRenderer
 from tessera.lib.otp import seal, unseal
+from tessera.lib.runtime import Runtime
 from tessera.lib.sms import mask_phone
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -38,14 +39,14 @@ def mask_recipient(channel: str, recipient: str) -> str:
     return mask_phone(recipient) if channel == "sms" else mask_email(recipient)
 
 
-def seal_params(runtime: Any, params: dict[str, Any], secret: dict[str, str]) -> str:
+def seal_params(runtime: Runtime, params: dict[str, Any], secret: dict[str, str]) -> str:
     data = dict(params)
     if secret:
         data[SEALED] = seal(runtime, "notify-params", json.dumps(secret))
     return json.dumps(data, separators=(",", ":"), ensure_ascii=False, default=str)
 
 
-def open_params(runtime: Any, stored: str) -> dict[str, Any]:
+def open_params(runtime: Runtime, stored: str) -> dict[str, Any]:
     data: dict[str, Any] = json.loads(stored)
     sealed = data.pop(SEALED, None)
     if sealed is not None:

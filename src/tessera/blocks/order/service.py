@@ -23,6 +23,12 @@ import structlog
 from sqlalchemy.exc import IntegrityError
 
 from tessera.blocks.order import dao
+from tessera.blocks.order.events import (
+    ORDER_CREATED,
+    ORDER_TOPIC_BY_STATUS,
+    OrderEvent,
+    OrderLine,
+)
 from tessera.blocks.order.integration import (
     PaymentProvider,
     SandboxProvider,
@@ -58,7 +64,7 @@ from tessera.lib.errors import (
 from tessera.lib.pagination import Page, PageParams
 from tessera.lib.runtime import Runtime
 from tessera.lib.security import Principal
-from tessera.lib.tasks import publish
+from tessera.lib.tasks import Topic, publish
 
 log = structlog.get_logger("tessera.order")
 
@@ -179,7 +185,7 @@ async def list_products(
     if not is_staff:
         # Shoppers see the active catalogue only.
         if status not in (None, "active"):
-            return Page[ProductOut](items=[], total=0, page=paging.page, size=paging.size)
+            return Page[ProductOut].of([], 0, paging)
         status = "active"
     async with runtime.db.read() as session:
         rows, total = await dao.search_products(
@@ -193,7 +199,7 @@ async def list_products(
             limit=paging.size,
         )
         items = [_product_out(row) for row in rows]
-    return Page[ProductOut](items=items, total=total, page=paging.page, size=paging.size)
+    return Page[ProductOut].of(items, total, paging)
 
 
 # --- orders ---------------------------------------------------------------------------------
@@ -203,31 +209,31 @@ def _order_out(order: OrderDO) -> OrderOut:
     return OrderOut.model_validate(order, from_attributes=True)
 
 
-def _event_payload(order: OrderOut, **extra: Any) -> dict[str, Any]:
+def _event_payload(order: OrderOut, *, reason: str | None = None) -> OrderEvent:
     """The payload of every `order.*` event (the contract for notify, realtime, ...)."""
-    return {
-        "order_id": order.id,
-        "order_no": order.order_no,
-        "user_id": order.user_id,
-        "status": order.status,
-        "total": f"{order.total:.2f}",
-        "currency": order.currency,
-        "items": [
-            {
-                "product_id": item.product_id,
-                "sku": item.sku,
-                "name": item.name,
-                "unit_price": f"{item.unit_price:.2f}",
-                "quantity": item.quantity,
-                "line_total": f"{item.line_total:.2f}",
-            }
+    return OrderEvent(
+        order_id=order.id,
+        order_no=order.order_no,
+        user_id=order.user_id,
+        status=order.status,
+        total=f"{order.total:.2f}",
+        currency=order.currency,
+        items=[
+            OrderLine(
+                product_id=item.product_id,
+                sku=item.sku,
+                name=item.name,
+                unit_price=f"{item.unit_price:.2f}",
+                quantity=item.quantity,
+                line_total=f"{item.line_total:.2f}",
+            )
             for item in order.items
         ],
-        "reason": extra.get("reason"),
-        "carrier": order.carrier,
-        "tracking_no": order.tracking_no,
-        "occurred_at": utcnow().isoformat().replace("+00:00", "Z"),
-    }
+        reason=reason,
+        carrier=order.carrier,
+        tracking_no=order.tracking_no,
+        occurred_at=utcnow(),
+    )
 
 
 def _new_order_no(now: datetime) -> str:
@@ -365,7 +371,7 @@ async def place_order(
                     )
                 )
             await publish(
-                uow, runtime.events, "order.created", _event_payload(out), aggregate_id=order.id
+                uow, runtime.events, ORDER_CREATED, _event_payload(out), aggregate_id=order.id
             )
             _forget(uow, runtime, *(_product_key(runtime, line.product_id) for line in lines))
     except IntegrityError:
@@ -419,14 +425,14 @@ async def list_orders(
     else:
         # Customers see their own orders; asking for someone else's finds nothing.
         if user_id is not None and user_id != principal.id:
-            return Page[OrderOut](items=[], total=0, page=paging.page, size=paging.size)
+            return Page[OrderOut].of([], 0, paging)
         owner = principal.id
     async with runtime.db.read() as session:
         rows, total = await dao.search_orders(
             session, user_id=owner, status=status, offset=paging.offset, limit=paging.size
         )
         items = [_order_out(row) for row in rows]
-    return Page[OrderOut](items=items, total=total, page=paging.page, size=paging.size)
+    return Page[OrderOut].of(items, total, paging)
 
 
 async def order_history(
@@ -459,8 +465,8 @@ class Transition:
     restores_stock: bool = False
 
     @property
-    def event(self) -> str:
-        return f"order.{self.to_status}"
+    def event(self) -> Topic[OrderEvent]:
+        return ORDER_TOPIC_BY_STATUS[self.to_status]
 
 
 TRANSITIONS = {

@@ -24,6 +24,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tessera.blocks.user import dao
+from tessera.blocks.user.events import (
+    MFA_SMS_REQUESTED,
+    USER_REGISTERED,
+    MfaSmsRequested,
+    UserRegistered,
+)
 from tessera.blocks.user.model.do import AuthSessionDO, LoginAuditDO, RefreshTokenDO, UserDO
 from tessera.blocks.user.model.dto import (
     AdminUpdateUserIn,
@@ -167,8 +173,8 @@ async def register_user(*, runtime: Runtime, data: RegisterIn, client: ClientInf
             await publish(
                 uow,
                 runtime.events,
-                "user.registered",
-                {"user_id": user.id, "email": email, "locale": user.locale},
+                USER_REGISTERED,
+                UserRegistered(user_id=user.id, email=email, locale=user.locale),
                 aggregate_id=user.id,
             )
     except IntegrityError as exc:
@@ -526,7 +532,7 @@ async def list_users(
             session, q=q, role=role, is_active=is_active, offset=paging.offset, limit=paging.size
         )
         items = [_user_out(user) for user in users]
-    return Page[UserOut](items=items, total=total, page=paging.page, size=paging.size)
+    return Page[UserOut].of(items, total, paging)
 
 
 async def admin_update_user(
@@ -602,7 +608,7 @@ async def list_login_audit(
             session, user_id=user_id, outcome=outcome, offset=paging.offset, limit=paging.size
         )
     items = [LoginAuditOut.model_validate(row, from_attributes=True) for row in rows]
-    return Page[LoginAuditOut](items=items, total=total, page=paging.page, size=paging.size)
+    return Page[LoginAuditOut].of(items, total, paging)
 
 
 async def create_admin(*, runtime: Runtime, username: str, email: str, password: str) -> UserOut:
@@ -926,8 +932,8 @@ async def request_mfa_sms(*, runtime: Runtime, mfa_token: str, client: ClientInf
         await publish(
             uow,
             runtime.events,
-            "user.mfa_sms_requested",
-            {"user_id": user_id, "phone": contact.phone, "locale": contact.locale},
+            MFA_SMS_REQUESTED,
+            MfaSmsRequested(user_id=user_id, phone=contact.phone, locale=contact.locale),
             aggregate_id=user_id,
         )
 

@@ -7,7 +7,7 @@ the process-wide mailer through `mailer_of(runtime)`; the notify block installs 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from tessera.lib.mail.backends import ConsoleMailer, FileMailer, create_mailer
 from tessera.lib.mail.base import (
@@ -25,20 +25,15 @@ from tessera.lib.mail.templates import RenderedMail, TemplateRenderer
 if TYPE_CHECKING:
     from tessera.lib.runtime import Runtime
 
-EXTRA_KEY = "mailer"
 
-
-def mailer_of(runtime: Runtime | Any) -> Mailer:
-    """The mailer the notify block installed at start-up (`runtime.extras["mailer"]`)."""
-    mailer = runtime.extras.get(EXTRA_KEY)
-    if mailer is None:
+def mailer_of(runtime: Runtime) -> Mailer:
+    """The mailer the notify block installed at start-up (`runtime.mailer`)."""
+    if runtime.mailer is None:
         raise RuntimeError("no mailer installed: enable the notify block")
-    assert isinstance(mailer, Mailer)
-    return mailer
+    return runtime.mailer
 
 
 __all__ = [
-    "EXTRA_KEY",
     "Attachment",
     "ConsoleMailer",
     "FileMailer",

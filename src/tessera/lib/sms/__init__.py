@@ -6,7 +6,7 @@ Blocks get the process-wide sender through `sms_of(runtime)`; the notify block i
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from tessera.lib.sms.backends import ConsoleSms, FileSms, create_sms_sender
 from tessera.lib.sms.base import (
@@ -21,20 +21,18 @@ from tessera.lib.sms.base import (
 )
 from tessera.lib.sms.phone import mask_phone, normalize_phone
 
-EXTRA_KEY = "sms"
+if TYPE_CHECKING:
+    from tessera.lib.runtime import Runtime
 
 
-def sms_of(runtime: Any) -> SmsSender:
-    """The sender the notify block installed at start-up (`runtime.extras["sms"]`)."""
-    sender = runtime.extras.get(EXTRA_KEY)
-    if sender is None:
+def sms_of(runtime: Runtime) -> SmsSender:
+    """The sender the notify block installed at start-up (`runtime.sms`)."""
+    if runtime.sms is None:
         raise RuntimeError("no SMS sender installed: enable the notify block")
-    assert isinstance(sender, SmsSender)
-    return sender
+    return runtime.sms
 
 
 __all__ = [
-    "EXTRA_KEY",
     "ConsoleSms",
     "FileSms",
     "SmsConfigurationError",

@@ -1,8 +1,8 @@
 """File storage: one `Storage` protocol, three backends (`local`, `fastdfs`, `s3`) chosen by
 `storage.backend` in the settings.
 
-A block builds the configured backend once (`open_storage`), keeps it in
-`runtime.extras["storage"]`, and services reach it through `get_storage(runtime)`.
+The file block builds the configured backend once (`open_storage`), keeps it in
+`runtime.storage`, and services reach it through `get_storage(runtime)`.
 """
 
 from __future__ import annotations
@@ -31,8 +31,6 @@ from tessera.lib.storage.errors import (
 if TYPE_CHECKING:
     from tessera.lib.runtime import Runtime
 
-EXTRAS_KEY = "storage"
-
 
 async def open_storage(settings: StorageSettings, *, var_dir: Path) -> Storage:
     """Build (and connect, for S3) the backend named by `settings.backend`."""
@@ -52,15 +50,12 @@ async def open_storage(settings: StorageSettings, *, var_dir: Path) -> Storage:
 
 
 def get_storage(runtime: Runtime) -> Storage:
-    storage = runtime.extras.get(EXTRAS_KEY)
-    if storage is None:
+    if runtime.storage is None:
         raise StorageUnavailable("no storage backend is configured (is the file block loaded?)")
-    assert isinstance(storage, Storage)
-    return storage
+    return runtime.storage
 
 
 __all__ = [
-    "EXTRAS_KEY",
     "ByteRange",
     "OpenedFile",
     "Storage",

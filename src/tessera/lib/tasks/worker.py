@@ -27,10 +27,10 @@ from tessera.lib.tasks.outbox import (
     DEAD,
     DELIVERED,
     PENDING,
-    Event,
     EventBus,
     OutboxEventDO,
     ProcessedEventDO,
+    StoredEvent,
 )
 
 log = structlog.get_logger("tessera.tasks")
@@ -62,7 +62,7 @@ class OutboxWorker:
         self._wake = asyncio.Event()
         bus.on_publish(self._wake.set)
 
-    async def _claim(self) -> list[Event]:
+    async def _claim(self) -> list[StoredEvent]:
         now = utcnow()
         due = (
             OutboxEventDO.status == PENDING,
@@ -88,7 +88,7 @@ class OutboxWorker:
             for row in rows:
                 row.locked_until = lease
             return [
-                Event(
+                StoredEvent(
                     id=row.event_id,
                     topic=row.topic,
                     aggregate_id=row.aggregate_id,
@@ -112,7 +112,7 @@ class OutboxWorker:
             return {(row.handler, row.event_id) for row in rows}
 
     async def _deliver(
-        self, event: Event, processed: set[tuple[str, str]]
+        self, event: StoredEvent, processed: set[tuple[str, str]]
     ) -> tuple[list[str], str | None]:
         """Run the handlers that have not handled `event` yet.
 
@@ -124,7 +124,7 @@ class OutboxWorker:
             if (subscription.name, event.id) in processed:
                 continue
             try:
-                await subscription.handler(event)
+                await subscription.deliver(event)
             except Exception as exc:
                 log.warning(
                     "event_handler_failed",
@@ -145,7 +145,7 @@ class OutboxWorker:
             succeeded.append(subscription.name)
         return succeeded, failure
 
-    async def _finish(self, event: Event, succeeded: list[str], failure: str | None) -> None:
+    async def _finish(self, event: StoredEvent, succeeded: list[str], failure: str | None) -> None:
         """Record the outcome in one transaction.
 
         Per-handler records are kept only when some handler failed: they let the retry skip
@@ -188,7 +188,7 @@ class OutboxWorker:
         processed = await self._processed([event.id for event in events])
         # Handlers mostly wait on I/O (SMTP, SMS, storage), so the batch is delivered with
         # bounded concurrency; events of one aggregate (e.g. one order) stay in order.
-        groups: dict[tuple[str, str], list[Event]] = {}
+        groups: dict[tuple[str, str], list[StoredEvent]] = {}
         for event in events:
             key = (
                 (event.topic.partition(".")[0], event.aggregate_id)
@@ -198,7 +198,7 @@ class OutboxWorker:
             groups.setdefault(key, []).append(event)
         slots = asyncio.Semaphore(self.settings.concurrency)
 
-        async def deliver_in_order(group: list[Event]) -> None:
+        async def deliver_in_order(group: list[StoredEvent]) -> None:
             async with slots:
                 for event in group:
                     succeeded, failure = await self._deliver(event, processed)

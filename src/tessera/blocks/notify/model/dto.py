@@ -3,29 +3,21 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator, model_validator
+
+from tessera.blocks.order.events import ORDER_TOPICS
 
 MAX_PASSWORD_LENGTH = 256  # the user block applies the real policy
 
 CodePurpose = Literal["login", "register", "reset_password", "bind_phone", "mfa"]
-OrderTopic = Literal[
-    "order.created",
-    "order.paid",
-    "order.shipped",
-    "order.completed",
-    "order.cancelled",
-    "order.refunded",
-]
-ORDER_TOPICS: tuple[str, ...] = (
-    "order.created",
-    "order.paid",
-    "order.shipped",
-    "order.completed",
-    "order.cancelled",
-    "order.refunded",
-)
+# The names of the order block's status topics, in lifecycle order (the settings list them).
+ORDER_TOPIC_NAMES: tuple[str, ...] = tuple(topic.name for topic in ORDER_TOPICS)
+if TYPE_CHECKING:
+    OrderTopic = str
+else:  # a Literal built from the order block's declaration: the schema lists the names
+    OrderTopic = Literal[ORDER_TOPIC_NAMES]
 Channel = Literal["mail", "sms"]
 Status = Literal["queued", "sent", "failed", "dead"]
 
@@ -75,13 +67,13 @@ class ResetPasswordIn(_In):
 class NotificationSettingsIO(_In):
     """Order events delivered by mail and by SMS (SMS needs a verified phone)."""
 
-    mail: list[OrderTopic] = Field(max_length=len(ORDER_TOPICS))
-    sms: list[OrderTopic] = Field(max_length=len(ORDER_TOPICS))
+    mail: list[OrderTopic] = Field(max_length=len(ORDER_TOPIC_NAMES))
+    sms: list[OrderTopic] = Field(max_length=len(ORDER_TOPIC_NAMES))
 
     @field_validator("mail", "sms")
     @classmethod
     def _unique(cls, value: list[str]) -> list[str]:
-        return sorted(set(value), key=ORDER_TOPICS.index)
+        return sorted(set(value), key=ORDER_TOPIC_NAMES.index)
 
 
 class NotificationOut(BaseModel):

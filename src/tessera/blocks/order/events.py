@@ -1,0 +1,63 @@
+"""Events the order block publishes (through the outbox, after commit).
+
+Every `order.*` topic carries the same `OrderEvent` payload: a snapshot of the order after
+the change. Consumers: notify (mail/SMS per the owner's settings); realtime and report later.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from tessera.lib.tasks import EventPayload, Topic
+
+
+class OrderLine(EventPayload):
+    product_id: int
+    sku: str
+    name: str
+    unit_price: str  # decimal string, like the API
+    quantity: int
+    line_total: str
+
+
+class OrderEvent(EventPayload):
+    order_id: int
+    order_no: str
+    user_id: int
+    status: str
+    total: str
+    currency: str
+    items: list[OrderLine] = []
+    reason: str | None = None
+    carrier: str | None = None
+    tracking_no: str | None = None
+    occurred_at: datetime | None = None
+
+
+ORDER_CREATED = Topic("order.created", OrderEvent, description="An order was placed")
+ORDER_PAID = Topic("order.paid", OrderEvent, description="An order was paid")
+ORDER_SHIPPED = Topic("order.shipped", OrderEvent, description="An order was shipped")
+ORDER_COMPLETED = Topic("order.completed", OrderEvent, description="The buyer confirmed delivery")
+ORDER_CANCELLED = Topic(
+    "order.cancelled", OrderEvent, description="An unpaid order was cancelled (stock returned)"
+)
+ORDER_REFUNDED = Topic(
+    "order.refunded", OrderEvent, description="A paid order was refunded (stock returned)"
+)
+
+# Every change of an order's status, in lifecycle order (notification settings list them).
+ORDER_TOPICS: tuple[Topic[OrderEvent], ...] = (
+    ORDER_CREATED,
+    ORDER_PAID,
+    ORDER_SHIPPED,
+    ORDER_COMPLETED,
+    ORDER_CANCELLED,
+    ORDER_REFUNDED,
+)
+ORDER_TOPIC_BY_STATUS: dict[str, Topic[OrderEvent]] = {
+    "paid": ORDER_PAID,
+    "shipped": ORDER_SHIPPED,
+    "completed": ORDER_COMPLETED,
+    "cancelled": ORDER_CANCELLED,
+    "refunded": ORDER_REFUNDED,
+}
