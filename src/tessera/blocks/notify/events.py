@@ -11,6 +11,10 @@ from tessera.lib.tasks import EventPayload, Topic
 
 class MessageQueued(EventPayload):
     notification_id: int
+    # Who it is for and what it is (absent in rows written before these fields existed).
+    user_id: int | None = None
+    channel: str | None = None
+    template: str | None = None
 
 
 class SmsCodeRequested(EventPayload):

@@ -121,7 +121,7 @@ async def queue_message(
         uow,
         runtime.events,
         MESSAGE_QUEUED,
-        MessageQueued(notification_id=row.id),
+        MessageQueued(notification_id=row.id, user_id=user_id, channel=channel, template=template),
         aggregate_id=row.id,
     )
     return row.id

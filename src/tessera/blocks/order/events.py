@@ -2,6 +2,8 @@
 
 Every `order.*` topic carries the same `OrderEvent` payload: a snapshot of the order after
 the change. Consumers: notify (mail/SMS per the owner's settings); realtime and report later.
+`product.changed` says which products changed (catalogue edits, stock moved by orders); a
+consumer that needs the new state reads it through the order service (cached).
 """
 
 from __future__ import annotations
@@ -61,3 +63,16 @@ ORDER_TOPIC_BY_STATUS: dict[str, Topic[OrderEvent]] = {
     "cancelled": ORDER_CANCELLED,
     "refunded": ORDER_REFUNDED,
 }
+
+
+class ProductChanged(EventPayload):
+    product_ids: list[int]
+    # created | updated | deleted | stock (stock moved by an order, a cancel or a refund)
+    reason: str
+
+
+PRODUCT_CHANGED = Topic(
+    "product.changed",
+    ProductChanged,
+    description="Products were created, edited, deleted, or their stock moved",
+)
