@@ -51,10 +51,10 @@ from tessera.blocks.notify import block as notify_block  # noqa: E402
 from tessera.blocks.notify.model.do import NotificationDO  # noqa: E402
 from tessera.blocks.user import service as user_service  # noqa: E402
 from tessera.blocks.user.model.dto import RegisterIn  # noqa: E402
-from tessera.cli import upgrade_database  # noqa: E402
 from tessera.lib.config import LoggingSettings, Settings  # noqa: E402
 from tessera.lib.logging import configure_logging  # noqa: E402
 from tessera.lib.mail import MailMessage, SmtpMailer  # noqa: E402
+from tessera.lib.migrations import upgrade_database  # noqa: E402
 from tessera.lib.runtime import Runtime  # noqa: E402
 from tessera.lib.sms import SmsMessage  # noqa: E402
 from tessera.lib.sms.aliyun import AliyunSms  # noqa: E402

@@ -22,9 +22,9 @@ import pytest
 import pytest_asyncio
 
 from tessera.app import create_app
-from tessera.cli import upgrade_database
 from tessera.lib.config import LoggingSettings, Settings
 from tessera.lib.logging import configure_logging
+from tessera.lib.migrations import upgrade_database
 from tessera.lib.runtime import Runtime
 
 MARIADB_HOST = os.environ.get("TESSERA_TEST_MYSQL_HOST", "127.0.0.1")

@@ -361,3 +361,44 @@ def test_serve_refuses_an_unmigrated_database(cli: Cli, tmp_path: Path):
     assert result.returncode == 2
     assert "tessera db upgrade" in result.stderr
     assert not fresh.exists()
+
+
+def test_routes_names_the_block_serving_each_path(cli: Cli):
+    result = cli.run("routes")
+    assert result.returncode == 0, result.stderr
+    owners = {
+        (line.split()[0], line.split()[1]): line.split()[2] for line in result.stdout.splitlines()
+    }
+    assert owners[("POST", "/api/v1/auth/login")] == "user"
+    assert owners[("POST", "/api/v1/orders")] == "order"
+    assert owners[("PUT", "/api/v1/users/me/avatar")] == "file"
+    assert owners[("GET", "/healthz")] == "(operations)"
+
+    only_user = cli.run("routes", "--blocks", "user")
+    assert only_user.returncode == 0, only_user.stderr
+    assert "/api/v1/auth/login" in only_user.stdout
+    assert "/api/v1/orders" not in only_user.stdout
+
+    unknown = cli.run("routes", "--blocks", "nope")
+    assert unknown.returncode == 2
+    assert "unknown block" in unknown.stderr
+
+
+def test_serve_with_chosen_blocks_serves_only_those(cli: Cli):
+    assert cli.run("db", "upgrade").returncode == 0
+    port = free_port()
+    server = cli.popen("serve", "--port", str(port), "--blocks", "user")
+    try:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and server.poll() is None:
+            try:
+                httpx.get(f"http://127.0.0.1:{port}/healthz")
+                break
+            except httpx.TransportError:
+                time.sleep(0.2)
+        base = f"http://127.0.0.1:{port}/api/v1"
+        assert httpx.get(f"{base}/users/me").status_code == 401
+        assert httpx.get(f"{base}/products").status_code == 404
+    finally:
+        output = stop_group(server)
+    assert "Traceback" not in output, output

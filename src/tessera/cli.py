@@ -10,13 +10,15 @@ import asyncio
 import json
 import os
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
 from tessera.lib.config import Settings, load_settings
+from tessera.lib.migrations import pending_migrations, upgrade_database
 
 if TYPE_CHECKING:
     from tessera.lib.runtime import Runtime
@@ -49,70 +51,6 @@ def _settings() -> Settings:
         raise typer.Exit(2) from exc
 
 
-def migrations_dir() -> Path:
-    configured = os.environ.get("TESSERA_MIGRATIONS_DIR")
-    if configured:
-        return Path(configured)
-    here = Path(__file__).resolve()
-    for parent in here.parents:
-        candidate = parent / "migrations"
-        if (candidate / "env.py").is_file():
-            return candidate
-    raise RuntimeError("cannot find the migrations folder; set TESSERA_MIGRATIONS_DIR")
-
-
-def upgrade_database(database_url: str, revision: str = "heads") -> None:
-    """Apply Alembic migrations (used by `tessera db upgrade` and the test suite)."""
-    from alembic import command
-    from alembic.config import Config
-
-    from tessera.lib.db import sqlite_file
-
-    path = sqlite_file(database_url)
-    if path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    config = Config()
-    config.set_main_option("script_location", str(migrations_dir()))
-    config.attributes["database_url"] = database_url
-    command.upgrade(config, revision)
-
-
-def pending_migrations(database_url: str) -> set[str]:
-    """Heads of the migration scripts that the database has not reached yet."""
-    from alembic.runtime.migration import MigrationContext
-    from alembic.script import ScriptDirectory
-    from sqlalchemy.engine import Connection
-    from sqlalchemy.ext.asyncio import create_async_engine
-    from sqlalchemy.pool import NullPool
-
-    from tessera.lib.db import sqlite_file
-
-    script = ScriptDirectory(str(migrations_dir()))
-    path = sqlite_file(database_url)
-    if path is not None and not path.exists():
-        return set(script.get_heads())  # a new embedded database: nothing applied yet
-
-    def applied(connection: Connection) -> set[str]:
-        return set(MigrationContext.configure(connection).get_current_heads())
-
-    async def read() -> set[str]:
-        engine = create_async_engine(database_url, poolclass=NullPool)
-        try:
-            async with engine.connect() as connection:
-                return await connection.run_sync(applied)
-        finally:
-            await engine.dispose()
-
-    current = asyncio.run(read())
-    reached = {
-        revision.revision
-        for head in current
-        for revision in script.iterate_revisions(head, "base")
-        if revision is not None
-    }
-    return set(script.get_heads()) - reached
-
-
 @app.command()
 def serve(
     host: Annotated[str | None, typer.Option(help="Interface to bind")] = None,
@@ -142,7 +80,9 @@ def serve(
         except ValueError as exc:
             typer.secho(str(exc), fg=typer.colors.RED, err=True)
             raise typer.Exit(2) from exc
-        os.environ["TESSERA_SERVER__BLOCKS"] = json.dumps(names)
+        settings = settings.model_copy(
+            update={"server": settings.server.model_copy(update={"blocks": names})}
+        )
     if workers > 1 and settings.embedded:
         typer.secho(
             "--workers > 1 needs a server database and Redis (set TESSERA_DATABASE__URL and "
@@ -168,22 +108,76 @@ def serve(
     if bool(ssl_certfile) != bool(ssl_keyfile):
         typer.secho("--ssl-certfile and --ssl-keyfile go together", fg=typer.colors.RED, err=True)
         raise typer.Exit(2)
-    uvicorn.run(
-        "tessera.app:app_from_environment",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        loop="uvloop" if sys.platform != "win32" else "asyncio",
-        http="httptools",
-        proxy_headers=False,  # the app applies server.trusted_proxies itself
-        server_header=False,
-        access_log=False,
-        log_config=None,
-        ssl_certfile=str(ssl_certfile) if ssl_certfile else None,
-        ssl_keyfile=str(ssl_keyfile) if ssl_keyfile else None,
-        timeout_graceful_shutdown=20,
-    )
+    options: dict[str, Any] = {
+        "host": host,
+        "port": port,
+        "loop": "uvloop" if sys.platform != "win32" else "asyncio",
+        "http": "httptools",
+        "proxy_headers": False,  # the app applies server.trusted_proxies itself
+        "server_header": False,
+        "access_log": False,
+        "log_config": None,
+        "ssl_certfile": str(ssl_certfile) if ssl_certfile else None,
+        "ssl_keyfile": str(ssl_keyfile) if ssl_keyfile else None,
+        "timeout_graceful_shutdown": 20,
+    }
+    if workers == 1:
+        from tessera.app import create_app
+        from tessera.lib.logging import configure_logging
+
+        configure_logging(settings.logging, production=settings.env == "production")
+        uvicorn.run(create_app(settings), **options)
+        return
+    # Worker processes are spawned and read their settings afresh; the only channel to them
+    # is their environment, so the chosen blocks travel there (restored afterwards).
+    with _environment(TESSERA_SERVER__BLOCKS=json.dumps(settings.server.blocks)):
+        uvicorn.run("tessera.app:app_from_environment", factory=True, workers=workers, **options)
+
+
+@contextmanager
+def _environment(**values: str) -> Iterator[None]:
+    saved = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+@app.command()
+def routes(
+    blocks: Annotated[
+        str | None, typer.Option(help="Comma-separated blocks (default: all)")
+    ] = None,
+) -> None:
+    """List every HTTP and WebSocket route with the block that serves it."""
+    from fastapi.routing import APIRoute, APIWebSocketRoute
+
+    from tessera.blocks import resolve
+
+    names = [name.strip() for name in blocks.split(",")] if blocks else ["all"]
+    try:
+        chosen = resolve(names)
+    except ValueError as exc:
+        typer.secho(str(exc), fg=typer.colors.RED, err=True)
+        raise typer.Exit(2) from exc
+    rows: list[tuple[str, str, str]] = [
+        ("GET", path, "(operations)") for path in ("/healthz", "/readyz", "/metrics")
+    ]
+    for block in chosen:
+        for route in block.router.routes:
+            if isinstance(route, APIRoute):
+                methods = ",".join(sorted((route.methods or set()) - {"HEAD"}))
+                rows.append((methods, route.path, block.name))
+            elif isinstance(route, APIWebSocketRoute):
+                rows.append(("WS", route.path, block.name))
+    width = max(len(path) for _, path, _ in rows)
+    for methods, path, owner in sorted(rows, key=lambda row: (row[1], row[0])):
+        typer.echo(f"{methods:<12} {path:<{width}}  {owner}")
 
 
 @db_app.command("upgrade")
