@@ -17,7 +17,7 @@ import io
 import uuid
 from collections.abc import AsyncIterator, Collection, Mapping
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Protocol
 
 import structlog
@@ -52,6 +52,7 @@ from tessera.lib.storage import (
     StorageFull,
     StorageNotFound,
     get_storage,
+    listable,
 )
 from tessera.lib.tasks import Event, publish
 
@@ -60,6 +61,8 @@ log = structlog.get_logger("tessera.file")
 READ_ANY = "file:read:any"
 AVATAR_TYPES = frozenset({"image/png", "image/jpeg", "image/webp"})
 AVATAR_SIZES = (256, 64)
+# Listed keys checked against the database per query.
+SWEEP_BATCH = 500
 
 
 class IncomingFile(Protocol):
@@ -668,7 +671,7 @@ async def sweep_orphans(
                 removed,
             )
         )
-    swept.extend(await _sweep_listing(runtime, storage, cutoff.timestamp(), dry_run))
+    swept.extend(await _sweep_listing(runtime, storage, cutoff, dry_run))
     log.info("files_swept", count=len(swept), dry_run=dry_run)
     return swept
 
@@ -694,39 +697,39 @@ async def _delete_quietly(storage: Storage, key: str) -> bool:
 
 
 async def _sweep_listing(
-    runtime: Runtime, storage: Storage, cutoff: float, dry_run: bool
+    runtime: Runtime, storage: Storage, cutoff: datetime, dry_run: bool
 ) -> list[SweptItem]:
-    from tessera.lib.storage.local import KEY_RE, TEMP_SUFFIX, LocalStorage
-    from tessera.lib.storage.s3 import S3Storage
-
-    candidates: list[tuple[str, str]] = []  # (key, reason)
-    if isinstance(storage, LocalStorage):
-        entries = await asyncio.to_thread(lambda: list(storage.walk()))
-        for relative, path, mtime in entries:
-            if mtime >= cutoff:
-                continue
-            if path.name.startswith(".") and path.name.endswith(TEMP_SUFFIX):
-                if not dry_run:
-                    await asyncio.to_thread(path.unlink, missing_ok=True)
-                candidates.append((relative, "partial write"))
-            elif KEY_RE.match(relative):
-                candidates.append((relative, "no row"))
-    elif isinstance(storage, S3Storage):
-        async for key, modified in storage.list_keys():
-            if modified.timestamp() < cutoff:
-                candidates.append((key, "no row"))
+    """Keys the backend lists that no row or intent knows. Backends that cannot list
+    (FastDFS) have nothing to offer here: only their intents are swept."""
+    listing = listable(storage)
+    if listing is None:
+        return []
     swept: list[SweptItem] = []
-    partial = [
-        SweptItem(storage.backend, key, reason, not dry_run)
-        for key, reason in candidates
-        if reason == "partial write"
-    ]
-    keys = [key for key, reason in candidates if reason == "no row"]
+    unowned: list[str] = []
+    async for item in listing.list_keys(older_than=cutoff):
+        if item.partial:
+            removed = False if dry_run else await _delete_quietly(storage, item.key)
+            swept.append(SweptItem(storage.backend, item.key, "partial write", removed))
+            continue
+        unowned.append(item.key)
+        if len(unowned) >= SWEEP_BATCH:
+            swept.extend(await _sweep_unowned(runtime, storage, unowned, dry_run))
+            unowned = []
+    swept.extend(await _sweep_unowned(runtime, storage, unowned, dry_run))
+    return swept
+
+
+async def _sweep_unowned(
+    runtime: Runtime, storage: Storage, keys: list[str], dry_run: bool
+) -> list[SweptItem]:
+    if not keys:
+        return []
     async with runtime.db.read() as session:
         known = await dao.existing_keys(session, storage.backend, keys)
+    swept: list[SweptItem] = []
     for key in keys:
         if key in known:
             continue
         removed = False if dry_run else await _delete_quietly(storage, key)
         swept.append(SweptItem(storage.backend, key, "no row", removed))
-    return partial + swept
+    return swept

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from tessera.lib.config import S3Settings
-from tessera.lib.storage.base import ByteRange, StoredStat, extension_of
+from tessera.lib.storage.base import ByteRange, ListedKey, StoredStat, extension_of
 from tessera.lib.storage.errors import (
     StorageError,
     StorageInvalidRequest,
@@ -89,6 +89,7 @@ class S3File:
 
 class S3Storage:
     backend = "s3"
+    can_list = True
 
     def __init__(self, settings: S3Settings) -> None:
         self.settings = settings
@@ -222,12 +223,20 @@ class S3Storage:
         with _translated("head bucket"):
             await self.client.head_bucket(Bucket=self.bucket)
 
-    async def list_keys(self) -> AsyncIterator[tuple[str, datetime]]:
-        """Every (key, last modified) in the bucket; for the orphan sweep."""
+    async def list_keys(
+        self, *, prefix: str = "", older_than: datetime | None = None
+    ) -> AsyncIterator[ListedKey]:
+        """The bucket's keys under `prefix`, a page of up to 1,000 at a time."""
         paginator = self.client.get_paginator("list_objects_v2")
-        async for page in paginator.paginate(Bucket=self.bucket):
-            for item in page.get("Contents", []):
-                yield str(item["Key"]), item["LastModified"]
+        arguments: dict[str, Any] = {"Bucket": self.bucket}
+        if prefix:
+            arguments["Prefix"] = prefix
+        with _translated(f"list {prefix or '/'}"):
+            async for page in paginator.paginate(**arguments):
+                for item in page.get("Contents", []):
+                    modified: datetime = item["LastModified"]
+                    if older_than is None or modified < older_than:
+                        yield ListedKey(str(item["Key"]), modified)
 
     async def aclose(self) -> None:
         await self._stack.aclose()
