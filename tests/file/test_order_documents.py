@@ -1,9 +1,12 @@
 """POST/GET /api/v1/orders/{id}/documents on every storage backend: the order's owner and
-staff may attach and read documents; anyone else gets the order's 404."""
+staff may attach and read documents; anyone else gets the order's 404. Serving the file block
+alone brings in the order block it needs for them."""
 
 from __future__ import annotations
 
-from tests.conftest import Api
+from pathlib import Path
+
+from tests.conftest import Api, Backend, make_settings, open_api
 from tests.file.conftest import StorageCase
 from tests.file.helpers import pdf_bytes, upload
 from tests.helpers import SignedIn, signed_in, unique
@@ -69,3 +72,17 @@ async def test_documents_of_a_missing_order(files_api: Api, storage_case: Storag
     assert response.status_code == 404
     assert response.json()["code"] == "order.not_found"
     assert await storage_case.count() == 0
+
+
+async def test_file_block_alone_brings_the_order_block_along(
+    backend: Backend, tmp_path: Path
+) -> None:
+    settings = make_settings(backend, tmp_path, storage={"local_root": tmp_path / "files"})
+    async with open_api(settings, blocks=["file"]) as api:
+        owner = await signed_in(api)
+        order_id = await _order_of(api, owner)
+        path = f"/api/v1/orders/{order_id}/documents"
+        stored = await upload(api, owner.headers, pdf_bytes(300), path=path)
+        assert stored.status_code == 201, stored.text
+        listed = await api.get(path, headers=owner.headers)
+        assert [item["id"] for item in listed.json()["items"]] == [stored.json()["id"]]

@@ -35,7 +35,8 @@ async def _stop(runtime: Runtime) -> None:
 block = Block(
     name="file",
     router=router,
-    depends_on=("user",),
+    # user: principals and the avatar URL; order: who may see an order's documents.
+    depends_on=("user", "order"),
     on_startup=(_start,),
     on_shutdown=(_stop,),
     description="File uploads and downloads on local disk, FastDFS or S3",

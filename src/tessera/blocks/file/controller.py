@@ -16,12 +16,8 @@ from fastapi.responses import StreamingResponse
 
 from tessera.blocks.file import service
 from tessera.blocks.file.model.dto import PURPOSES, AvatarOut, FileOut
-from tessera.blocks.file.utility import (
-    MAX_NON_FILE_BYTES,
-    MultipartUpload,
-    content_disposition,
-    sanitize_filename,
-)
+from tessera.blocks.file.multipart import MAX_NON_FILE_BYTES, MultipartUpload
+from tessera.blocks.file.utility import content_disposition, sanitize_filename
 from tessera.lib.errors import PayloadTooLarge, problem_responses
 from tessera.lib.pagination import Page, Paging
 from tessera.lib.runtime import RuntimeDep

@@ -58,6 +58,15 @@ async def avatar_files(session: AsyncSession, owner_id: int) -> list[StoredFileD
     return list(rows.scalars())
 
 
+async def has_file_with_key(session: AsyncSession, backend: str, key: str) -> bool:
+    found = await session.scalar(
+        select(StoredFileDO.id)
+        .where(StoredFileDO.storage_backend == backend, StoredFileDO.storage_key == key)
+        .limit(1)
+    )
+    return found is not None
+
+
 async def existing_keys(session: AsyncSession, backend: str, keys: Sequence[str]) -> set[str]:
     """Which of `keys` belong to a file row (or a pending upload) of `backend`."""
     if not keys:

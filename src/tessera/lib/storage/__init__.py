@@ -14,10 +14,13 @@ from typing import TYPE_CHECKING
 from tessera.lib.config import StorageSettings
 from tessera.lib.storage.base import (
     ByteRange,
+    ListableStorage,
+    ListedKey,
     OpenedFile,
     Storage,
     StoredStat,
     extension_of,
+    listable,
 )
 from tessera.lib.storage.errors import (
     StorageError,
@@ -57,6 +60,8 @@ def get_storage(runtime: Runtime) -> Storage:
 
 __all__ = [
     "ByteRange",
+    "ListableStorage",
+    "ListedKey",
     "OpenedFile",
     "Storage",
     "StorageError",
@@ -68,5 +73,6 @@ __all__ = [
     "StoredStat",
     "extension_of",
     "get_storage",
+    "listable",
     "open_storage",
 ]

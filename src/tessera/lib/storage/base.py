@@ -2,13 +2,18 @@
 
 Services see only this: bytes go in as an async stream and come back as an async stream, so
 no backend (local disk, FastDFS, S3) ever needs a whole file in memory.
+
+Listing what a backend holds is a capability, not a given: local disk and S3 can
+(`ListableStorage`), FastDFS cannot (its protocol has no listing call). Each backend declares
+it with `can_list`, and callers ask `listable(storage)` instead of testing backend classes.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterable, AsyncIterator
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from datetime import datetime
+from typing import Protocol, cast, runtime_checkable
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +32,20 @@ class ByteRange:
 @dataclass(frozen=True, slots=True)
 class StoredStat:
     size: int
+
+
+@dataclass(frozen=True, slots=True)
+class ListedKey:
+    """One object found by `ListableStorage.list_keys`.
+
+    `partial`: the remains of a write that a crash interrupted (local disk's hidden `.part`
+    files). No row can own one, so it is removed without asking the database; `delete`
+    accepts its key like any other, `open` does not.
+    """
+
+    key: str
+    modified_at: datetime
+    partial: bool = False
 
 
 class OpenedFile(Protocol):
@@ -49,6 +68,8 @@ class Storage(Protocol):
     """Where file bytes live. Keys are opaque strings chosen by the backend."""
 
     backend: str
+    # Whether this backend is a `ListableStorage` (see `listable`).
+    can_list: bool
 
     def plan_key(self, name: str) -> str | None:
         """The key the next `save(..., key=...)` may use, or None when the backend assigns
@@ -82,6 +103,25 @@ class Storage(Protocol):
         ...
 
     async def aclose(self) -> None: ...
+
+
+@runtime_checkable
+class ListableStorage(Storage, Protocol):
+    """A backend that can enumerate what it holds (local disk, S3), so bytes that no row or
+    intent knows about can be found and removed."""
+
+    def list_keys(
+        self, *, prefix: str = "", older_than: datetime | None = None
+    ) -> AsyncIterator[ListedKey]:
+        """Every key starting with `prefix` last modified before `older_than` (any age when
+        None), in no particular order. Read lazily, a page or directory at a time, so a
+        large store is never held in memory; deleting listed keys while iterating is safe."""
+        ...
+
+
+def listable(storage: Storage) -> ListableStorage | None:
+    """`storage` as a `ListableStorage` if its backend declares it can list, else None."""
+    return cast(ListableStorage, storage) if storage.can_list else None
 
 
 def extension_of(name: str, *, max_length: int = 8) -> str:

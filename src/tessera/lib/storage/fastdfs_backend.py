@@ -3,6 +3,9 @@
 An HTTP upload's size is known only once it has been read, so saves go through
 `upload_unknown_size`: an appender file written in parts of `part_size_bytes`, one part in
 memory at a time. Keys are FastDFS file ids (`group1/M00/..`), assigned by the storage server.
+
+Not a `ListableStorage`: the tracker and storage protocol has no call that lists files, so
+bytes stored without a recorded key (a process killed mid-upload) cannot be found again.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ class FastDFSFile:
 
 class FastDFSStorage:
     backend = "fastdfs"
+    can_list = False  # the protocol has no listing call
 
     def __init__(self, settings: FastDFSSettings, *, part_size_bytes: int = 8 * 1024 * 1024):
         self.client = FastDFSClient(

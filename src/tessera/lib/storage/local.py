@@ -1,8 +1,9 @@
 """Local-disk storage (the embedded default): one file per key under `storage.local_root`.
 
 A save writes a hidden temporary file in the target directory and renames it into place, so a
-key never names half a file; a crash leaves only `.*.part` files, which `tessera files sweep`
-removes. Disk I/O runs in worker threads in ~1 MiB steps to keep the event loop free.
+key never names half a file; a crash leaves only `.*.part` files, which `list_keys` reports as
+partial and `tessera files sweep` removes. Disk I/O runs in worker threads in ~1 MiB steps to
+keep the event loop free.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
 
-from tessera.lib.storage.base import ByteRange, StoredStat, extension_of
+from tessera.lib.storage.base import ByteRange, ListedKey, StoredStat, extension_of
 from tessera.lib.storage.errors import (
     StorageError,
     StorageFull,
@@ -27,9 +28,12 @@ from tessera.lib.storage.errors import (
 WRITE_BATCH_BYTES = 1024 * 1024
 READ_CHUNK_BYTES = 256 * 1024
 TEMP_SUFFIX = ".part"
-# yyyy/mm/dd/<32 hex>[.ext]: the only shape `open`/`delete` accept, so a key can never
-# walk out of the root whatever a database row says.
+# yyyy/mm/dd/<32 hex>[.ext]: the only shape a key may have, so a key can never walk out of
+# the root whatever a database row says.
 KEY_RE = re.compile(r"^\d{4}/\d{2}/\d{2}/[0-9a-f]{32}(\.[a-z0-9]{1,8})?$")
+# The temporary file a save writes next to its key, `.<key name>.<8 hex><TEMP_SUFFIX>`:
+# `delete` accepts this shape too (for the sweep), nothing else does.
+PARTIAL_RE = re.compile(r"^\d{4}/\d{2}/\d{2}/\.[0-9a-f]{32}(\.[a-z0-9]{1,8})?\.[0-9a-f]{8}\.part$")
 
 
 class LocalFile:
@@ -66,6 +70,7 @@ class LocalFile:
 
 class LocalStorage:
     backend = "local"
+    can_list = True
 
     def __init__(self, root: Path) -> None:
         self.root = Path(root).resolve()
@@ -129,7 +134,8 @@ class LocalStorage:
         return LocalFile(handle, size, offset, length)
 
     async def delete(self, key: str) -> None:
-        path = self.path_of(key)
+        # A partial write's name is accepted here (the sweep removes them) but nowhere else.
+        path = self.root / key if PARTIAL_RE.match(key) else self.path_of(key)
         try:
             await asyncio.to_thread(path.unlink)
         except OSError as exc:
@@ -149,19 +155,42 @@ class LocalStorage:
     async def aclose(self) -> None:
         return None
 
-    def walk(self) -> Iterator[tuple[str, Path, float]]:
-        """Every (key or temp name, path, mtime) under the root; for the orphan sweep."""
-        if not self.root.is_dir():
-            return
-        for directory, _, names in os.walk(self.root):
-            for name in names:
-                path = Path(directory) / name
-                relative = path.relative_to(self.root).as_posix()
-                try:
-                    mtime = path.stat().st_mtime
-                except FileNotFoundError:
+    async def list_keys(
+        self, *, prefix: str = "", older_than: datetime | None = None
+    ) -> AsyncIterator[ListedKey]:
+        """Keys under `prefix`, and the `.part` files of interrupted saves (`partial`); other
+        files under the root are not ours and never listed. One directory is read per step
+        in a worker thread."""
+        if prefix.startswith("/") or ".." in prefix.split("/"):
+            raise StorageInvalidRequest(f"not a local storage key prefix: {prefix!r}")
+        cutoff = older_than.timestamp() if older_than is not None else None
+        walker = os.walk(self.root / prefix.rpartition("/")[0])
+        while (entries := await asyncio.to_thread(_next_directory, walker, self.root)) is not None:
+            for relative, mtime in entries:
+                if not relative.startswith(prefix) or (cutoff is not None and mtime >= cutoff):
                     continue
-                yield relative, path, mtime
+                partial = PARTIAL_RE.match(relative) is not None
+                if partial or KEY_RE.match(relative):
+                    yield ListedKey(relative, datetime.fromtimestamp(mtime, UTC), partial=partial)
+
+
+def _next_directory(
+    walker: Iterator[tuple[str, list[str], list[str]]], root: Path
+) -> list[tuple[str, float]] | None:
+    """The (path relative to `root`, mtime) of each file in the walk's next directory."""
+    step = next(walker, None)
+    if step is None:
+        return None
+    directory, _, names = step
+    entries: list[tuple[str, float]] = []
+    for name in names:
+        path = Path(directory) / name
+        try:
+            mtime = path.stat().st_mtime
+        except FileNotFoundError:  # removed since the directory was read
+            continue
+        entries.append((path.relative_to(root).as_posix(), mtime))
+    return entries
 
 
 def _open_exclusive(path: Path) -> BinaryIO:

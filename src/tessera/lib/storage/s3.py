@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import contextlib
 import uuid
-from collections.abc import AsyncIterable, AsyncIterator
+from collections.abc import AsyncIterable, AsyncIterator, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
 from tessera.lib.config import S3Settings
-from tessera.lib.storage.base import ByteRange, StoredStat, extension_of
+from tessera.lib.storage.base import ByteRange, ListedKey, StoredStat, extension_of
 from tessera.lib.storage.errors import (
     StorageError,
     StorageInvalidRequest,
@@ -51,6 +51,18 @@ def _is_backend_error(exc: BaseException) -> bool:
     return isinstance(exc, BotoCoreError | ClientError | OSError | TimeoutError)
 
 
+@contextlib.contextmanager
+def _translated(what: str) -> Iterator[None]:
+    """Raise failures of the S3 client inside the block as `StorageError`s (the one place
+    botocore's errors are mapped); anything else, a caller's own error included, passes."""
+    try:
+        yield
+    except Exception as exc:
+        if _is_backend_error(exc):
+            raise _translate(exc, what) from exc
+        raise
+
+
 class S3File:
     def __init__(self, body: Any, size: int, length: int) -> None:
         self._body = body
@@ -62,13 +74,10 @@ class S3File:
 
     async def _chunks(self) -> AsyncIterator[bytes]:
         try:
-            async for chunk in self._body.iter_chunks(READ_CHUNK_BYTES):
-                if chunk:
-                    yield chunk
-        except Exception as exc:
-            if _is_backend_error(exc):
-                raise _translate(exc, "read") from exc
-            raise
+            with _translated("read"):
+                async for chunk in self._body.iter_chunks(READ_CHUNK_BYTES):
+                    if chunk:
+                        yield chunk
         finally:
             await self.aclose()
 
@@ -80,6 +89,7 @@ class S3File:
 
 class S3Storage:
     backend = "s3"
+    can_list = True
 
     def __init__(self, settings: S3Settings) -> None:
         self.settings = settings
@@ -139,39 +149,40 @@ class S3Storage:
         upload_id: str | None = None
         parts: list[dict[str, Any]] = []
         try:
-            async for chunk in stream:
-                buffer += chunk
-                if upload_id is None and len(buffer) > threshold:
-                    created = await self.client.create_multipart_upload(
-                        Bucket=self.bucket, Key=key, ContentType=content_type
+            with _translated(f"save {key}"):
+                async for chunk in stream:
+                    buffer += chunk
+                    if upload_id is None and len(buffer) > threshold:
+                        created = await self.client.create_multipart_upload(
+                            Bucket=self.bucket, Key=key, ContentType=content_type
+                        )
+                        upload_id = str(created["UploadId"])
+                    while upload_id is not None and len(buffer) >= part_size:
+                        part = bytes(buffer[:part_size])
+                        del buffer[:part_size]
+                        parts.append(await self._upload_part(key, upload_id, len(parts) + 1, part))
+                if upload_id is None:
+                    await self.client.put_object(
+                        Bucket=self.bucket, Key=key, Body=bytes(buffer), ContentType=content_type
                     )
-                    upload_id = str(created["UploadId"])
-                while upload_id is not None and len(buffer) >= part_size:
-                    part = bytes(buffer[:part_size])
-                    del buffer[:part_size]
-                    parts.append(await self._upload_part(key, upload_id, len(parts) + 1, part))
-            if upload_id is None:
-                await self.client.put_object(
-                    Bucket=self.bucket, Key=key, Body=bytes(buffer), ContentType=content_type
+                    return key
+                if buffer or not parts:
+                    last = bytes(buffer)
+                    parts.append(await self._upload_part(key, upload_id, len(parts) + 1, last))
+                await self.client.complete_multipart_upload(
+                    Bucket=self.bucket,
+                    Key=key,
+                    UploadId=upload_id,
+                    MultipartUpload={"Parts": parts},
                 )
                 return key
-            if buffer or not parts:
-                parts.append(await self._upload_part(key, upload_id, len(parts) + 1, bytes(buffer)))
-            await self.client.complete_multipart_upload(
-                Bucket=self.bucket,
-                Key=key,
-                UploadId=upload_id,
-                MultipartUpload={"Parts": parts},
-            )
-            return key
-        except BaseException as exc:
+        except BaseException:
+            # Parts of an unfinished multipart upload are invisible but billed: abort it.
             if upload_id is not None:
                 with contextlib.suppress(Exception):
                     await self.client.abort_multipart_upload(
                         Bucket=self.bucket, Key=key, UploadId=upload_id
                     )
-            if isinstance(exc, Exception) and _is_backend_error(exc):
-                raise _translate(exc, f"save {key}") from exc
             raise
 
     async def _upload_part(
@@ -189,12 +200,8 @@ class S3Storage:
                 stat = await self.stat(key)
                 return S3File(_EmptyBody(), stat.size, 0)
             arguments["Range"] = f"bytes={byte_range.offset}-{byte_range.last}"
-        try:
+        with _translated(f"get {key}"):
             reply = await self.client.get_object(**arguments)
-        except Exception as exc:
-            if _is_backend_error(exc):
-                raise _translate(exc, f"get {key}") from exc
-            raise
         length = int(reply["ContentLength"])
         size = length
         content_range = reply.get("ContentRange")
@@ -204,36 +211,32 @@ class S3Storage:
 
     async def delete(self, key: str) -> None:
         # S3 answers a DELETE of a missing key with success; callers treat "gone" alike.
-        try:
+        with _translated(f"delete {key}"):
             await self.client.delete_object(Bucket=self.bucket, Key=key)
-        except Exception as exc:
-            if _is_backend_error(exc):
-                raise _translate(exc, f"delete {key}") from exc
-            raise
 
     async def stat(self, key: str) -> StoredStat:
-        try:
+        with _translated(f"head {key}"):
             reply = await self.client.head_object(Bucket=self.bucket, Key=key)
-        except Exception as exc:
-            if _is_backend_error(exc):
-                raise _translate(exc, f"head {key}") from exc
-            raise
         return StoredStat(size=int(reply["ContentLength"]))
 
     async def ping(self) -> None:
-        try:
+        with _translated("head bucket"):
             await self.client.head_bucket(Bucket=self.bucket)
-        except Exception as exc:
-            if _is_backend_error(exc):
-                raise _translate(exc, "head bucket") from exc
-            raise
 
-    async def list_keys(self) -> AsyncIterator[tuple[str, datetime]]:
-        """Every (key, last modified) in the bucket; for the orphan sweep."""
+    async def list_keys(
+        self, *, prefix: str = "", older_than: datetime | None = None
+    ) -> AsyncIterator[ListedKey]:
+        """The bucket's keys under `prefix`, a page of up to 1,000 at a time."""
         paginator = self.client.get_paginator("list_objects_v2")
-        async for page in paginator.paginate(Bucket=self.bucket):
-            for item in page.get("Contents", []):
-                yield str(item["Key"]), item["LastModified"]
+        arguments: dict[str, Any] = {"Bucket": self.bucket}
+        if prefix:
+            arguments["Prefix"] = prefix
+        with _translated(f"list {prefix or '/'}"):
+            async for page in paginator.paginate(**arguments):
+                for item in page.get("Contents", []):
+                    modified: datetime = item["LastModified"]
+                    if older_than is None or modified < older_than:
+                        yield ListedKey(str(item["Key"]), modified)
 
     async def aclose(self) -> None:
         await self._stack.aclose()
