@@ -1,7 +1,8 @@
 """The product catalogue: staff create, edit and (softly) delete products; everyone reads them,
 one product through the cache, lists from the database.
 
-Each edit is one transaction that drops the product's cache entry after commit.
+Each edit is one transaction that publishes `product.changed` (reason `created`, `updated`
+or `deleted`) and drops the product's cache entry after commit.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from tessera.blocks.order.service.common import (
     forget_after_commit,
     product_key,
     product_out,
+    publish_product_changed,
 )
 from tessera.lib.db import utcnow
 from tessera.lib.errors import Conflict, NotFound, ValidationFailed
@@ -44,6 +46,7 @@ async def create_product(*, runtime: Runtime, data: ProductCreateIn) -> ProductO
             )
             await dao.add(uow.session, product)
             out = product_out(product)
+            await publish_product_changed(uow, runtime, [product.id], "created")
     except IntegrityError as exc:
         # A concurrent create took the SKU between our check and our insert.
         raise Conflict(f"SKU {data.sku} already exists.", code="product.sku_taken") from exc
@@ -63,6 +66,7 @@ async def update_product(*, runtime: Runtime, product_id: int, data: ProductUpda
         await uow.session.refresh(product)
         out = product_out(product)
         forget_after_commit(uow, runtime, product_key(runtime, product_id))
+        await publish_product_changed(uow, runtime, [product_id], "updated")
     return out
 
 
@@ -75,6 +79,7 @@ async def delete_product(*, runtime: Runtime, product_id: int) -> None:
         product.deleted_at = utcnow()
         product.status = "inactive"
         forget_after_commit(uow, runtime, product_key(runtime, product_id))
+        await publish_product_changed(uow, runtime, [product_id], "deleted")
 
 
 async def get_product(*, runtime: Runtime, product_id: int) -> ProductOut:

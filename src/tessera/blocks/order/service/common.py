@@ -8,14 +8,22 @@ woken and a consumer of the event reads the product or order again.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Final
 
-from tessera.blocks.order.events import OrderEvent, OrderLine
+from tessera.blocks.order.events import (
+    PRODUCT_CHANGED,
+    OrderEvent,
+    OrderLine,
+    ProductChanged,
+    ProductChangeReason,
+)
 from tessera.blocks.order.model.do import OrderDO, ProductDO
 from tessera.blocks.order.model.dto import OrderOut, ProductOut
 from tessera.blocks.order.service.money import money_string
 from tessera.lib.db import UnitOfWork, utcnow
 from tessera.lib.runtime import Runtime
+from tessera.lib.tasks import publish
 
 BLOCK: Final = "order"
 
@@ -70,4 +78,19 @@ def order_event(order: OrderOut, *, reason: str | None = None) -> OrderEvent:
         carrier=order.carrier,
         tracking_no=order.tracking_no,
         occurred_at=utcnow(),
+    )
+
+
+async def publish_product_changed(
+    uow: UnitOfWork, runtime: Runtime, product_ids: Iterable[int], reason: ProductChangeReason
+) -> None:
+    """One `product.changed` for the transaction, listing each product once (in id order)."""
+    ids = sorted(set(product_ids))
+    await publish(
+        uow,
+        runtime.events,
+        PRODUCT_CHANGED,
+        ProductChanged(product_ids=ids, reason=reason),
+        # One product: its id orders its events for the worker; several: none does.
+        aggregate_id=ids[0] if len(ids) == 1 else None,
     )

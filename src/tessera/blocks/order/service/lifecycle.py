@@ -4,7 +4,7 @@ orders left unpaid. This is the I/O side of the state machine (`state_machine.py
 `apply_transition` is one transaction: it reads the order, asks `decide`, then moves the
 order only if its version is still the one it read (of two concurrent transitions exactly one
 wins, the other gets 409), returns stock if the transition says so, records the history and
-publishes `order.<status>`.
+publishes `order.<status>` (plus `product.changed`, reason `stock`, when stock came back).
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from tessera.blocks.order.service.common import (
     order_key,
     order_out,
     product_key,
+    publish_product_changed,
 )
 from tessera.blocks.order.service.state_machine import SYSTEM, Action, Actor, decide
 from tessera.lib.db import utcnow
@@ -95,6 +96,8 @@ async def apply_transition(
             order_event(out, reason=reason),
             aggregate_id=order.id,
         )
+        if transition.restores_stock:
+            await publish_product_changed(uow, runtime, product_ids, "stock")
     log.info("order_transition", order_id=order_id, to=transition.to_status, actor=actor.label)
     return out
 

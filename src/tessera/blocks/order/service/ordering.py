@@ -4,7 +4,7 @@ its viewer may see it, lists, and an order's history.
 Placing is one transaction. Each line's stock is taken with a conditional UPDATE, lines in
 product-id order so that concurrent orders lock rows in the same order and cannot deadlock;
 if any line is short, everything rolls back and nothing is published. A committed order
-publishes `order.created`.
+publishes `order.created` and one `product.changed` (reason `stock`) for its products.
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ from tessera.blocks.order.service.common import (
     order_key,
     order_out,
     product_key,
+    publish_product_changed,
 )
 from tessera.blocks.order.service.order_no import new_order_no
 from tessera.blocks.order.service.state_machine import INITIAL_STATUS, ORDER_READ_ANY, can_see
@@ -178,6 +179,7 @@ async def place_order(
             product_ids = [line.product_id for line in lines]
             forget_after_commit(uow, runtime, *(product_key(runtime, pid) for pid in product_ids))
             await publish(uow, runtime.events, ORDER_CREATED, order_event(out), aggregate_id=out.id)
+            await publish_product_changed(uow, runtime, product_ids, "stock")
     except IntegrityError:
         # Only the idempotency record can collide: a concurrent request with the same key won.
         if idempotency_key:
