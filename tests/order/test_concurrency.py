@@ -7,7 +7,7 @@ import asyncio
 
 from sqlalchemy import func, select
 
-from tessera.blocks.order import service as order_service
+from tessera.blocks.order.service import ordering
 from tests.helpers import signed_in
 from tests.order.conftest import make_product, place, placed, stock_of
 
@@ -62,7 +62,7 @@ async def test_failure_after_stock_update_changes_nothing(api, staff, customer, 
     async def broken_publish(*args, **kwargs):
         raise RuntimeError("injected failure before commit")
 
-    monkeypatch.setattr(order_service, "publish", broken_publish)
+    monkeypatch.setattr(ordering, "publish", broken_publish)
     response = await place(api, customer, (product["id"], 2))
     assert response.status_code == 500
     assert response.json()["code"] == "internal_error"

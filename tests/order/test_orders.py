@@ -178,3 +178,13 @@ async def test_lists_show_own_orders_and_staff_see_all(api, staff, customer):
 async def test_orders_need_a_signed_in_user(api):
     assert (await api.post("/api/v1/orders", json={"items": []})).status_code == 401
     assert (await api.get("/api/v1/orders")).status_code == 401
+
+
+async def test_openapi_documents_the_placed_order(api):
+    spec = (await api.get("/openapi.json")).json()
+    created = spec["paths"]["/api/v1/orders"]["post"]["responses"]["201"]
+    assert created["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/OrderOut"
+    }
+    assert "Idempotent-Replayed" in created["headers"]
+    assert "200" not in spec["paths"]["/api/v1/orders"]["post"]["responses"]

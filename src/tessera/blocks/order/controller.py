@@ -5,10 +5,9 @@ webhook `/api/v1/payments/{provider}/callback`.
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
-from fastapi.responses import JSONResponse
 
 from tessera.blocks.order import service
 from tessera.blocks.order.model.dto import (
@@ -113,26 +112,42 @@ async def delete_product(product_id: int, runtime: RuntimeDep, _: ProductManager
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
+PLACE_ORDER_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status.HTTP_201_CREATED: {
+        "description": "The order, placed now; or, for a repeated `Idempotency-Key` with the "
+        "same body, the order the first request placed (the first answer, replayed).",
+        "headers": {
+            "Idempotent-Replayed": {
+                "description": "`true` when the answer is a replay of an earlier request",
+                "schema": {"type": "string", "enum": ["true"]},
+            }
+        },
+    },
+    **problem_responses(400, 401, 409, 422),
+}
+
+
 @router.post(
     "/orders",
     tags=["orders"],
     status_code=status.HTTP_201_CREATED,
-    responses=problem_responses(400, 401, 409, 422),
+    response_model=OrderOut,
+    responses=PLACE_ORDER_RESPONSES,
 )
 async def place_order(
     body: OrderCreateIn,
     runtime: RuntimeDep,
     principal: CurrentUser,
+    response: Response,
     idempotency_key: IdempotencyKey = None,
-) -> JSONResponse:
+) -> OrderOut:
     """Place an order; stock is reserved for every line or for none."""
     placed = await service.place_order(
         runtime=runtime, principal=principal, data=body, idempotency_key=idempotency_key
     )
-    headers = {"Idempotent-Replayed": "true"} if placed.replayed else None
-    return JSONResponse(
-        placed.order.model_dump(mode="json"), status_code=status.HTTP_201_CREATED, headers=headers
-    )
+    if placed.replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    return placed.order
 
 
 @router.get("/orders", tags=["orders"], responses=problem_responses(401, 422))

@@ -9,6 +9,7 @@ consumer that needs the new state reads it through the order service (cached).
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
 from tessera.lib.tasks import EventPayload, Topic
 
@@ -65,9 +66,16 @@ ORDER_TOPIC_BY_STATUS: dict[str, Topic[OrderEvent]] = {
 }
 
 
+# Why products changed: a catalogue edit by staff, or `stock` moved by placing an order or by
+# cancelling, refunding or expiring one. The payload keeps a plain `str` so that a consumer
+# built before a new reason is added still reads the event.
+ProductChangeReason = Literal["created", "updated", "deleted", "stock"]
+
+
 class ProductChanged(EventPayload):
+    """One per transaction: every product it changed, each once, in id order."""
+
     product_ids: list[int]
-    # created | updated | deleted | stock (stock moved by an order, a cancel or a refund)
     reason: str
 
 
