@@ -49,6 +49,7 @@ from tests.fakes.sms_providers import FakeSmsProvider  # noqa: E402
 
 from tessera.blocks.notify import block as notify_block  # noqa: E402
 from tessera.blocks.notify.model.do import NotificationDO  # noqa: E402
+from tessera.blocks.order.events import ORDER_TOPICS, OrderEvent  # noqa: E402
 from tessera.blocks.user import service as user_service  # noqa: E402
 from tessera.blocks.user.model.dto import RegisterIn  # noqa: E402
 from tessera.lib.config import LoggingSettings, Settings  # noqa: E402
@@ -143,11 +144,16 @@ async def run_worker(
 
 
 async def publish_backlog(runtime: Runtime, topic: str, user_id: int, events: int) -> float:
+    declared = {declared.name: declared for declared in ORDER_TOPICS}[topic]
     started = time.perf_counter()
     for index in range(events):
         async with runtime.db.transaction() as uow:
             await publish(
-                uow, runtime.events, topic, order_payload(user_id, index), aggregate_id=index
+                uow,
+                runtime.events,
+                declared,
+                OrderEvent.model_validate(order_payload(user_id, index)),
+                aggregate_id=index,
             )
     return time.perf_counter() - started
 
