@@ -26,6 +26,7 @@ from tessera.lib.config import LoggingSettings, Settings
 from tessera.lib.logging import configure_logging
 from tessera.lib.migrations import upgrade_database
 from tessera.lib.runtime import Runtime
+from tests.messages import SmtpSink
 
 MARIADB_HOST = os.environ.get("TESSERA_TEST_MYSQL_HOST", "127.0.0.1")
 MARIADB_PORT = int(os.environ.get("TESSERA_TEST_MYSQL_PORT", "3306"))
@@ -175,9 +176,38 @@ ApiFactory = Callable[..., AbstractAsyncContextManager[Api]]
 
 @pytest.fixture
 def api_with(backend: Backend, tmp_path: Path) -> ApiFactory:
-    """`async with api_with(ratelimit={...}) as api:` for tests that need other settings."""
+    """`async with api_with(user={...}) as api:` for tests that need other settings."""
 
     def factory(**overrides: Any) -> AbstractAsyncContextManager[Api]:
         return open_api(make_settings(backend, tmp_path, **overrides))
+
+    return factory
+
+
+@pytest.fixture
+def smtp_sink() -> Iterator[SmtpSink]:
+    sink = SmtpSink()
+    sink.start()
+    try:
+        yield sink
+    finally:
+        sink.stop()
+
+
+@pytest.fixture
+def notify_api(api_with: ApiFactory, smtp_sink: SmtpSink) -> ApiFactory:
+    """`async with notify_api(user={...}) as api:` — an app whose notify block mails to the
+    SMTP sink and writes SMS to a file (or a fake provider, see tests/fakes/sms_providers.py)."""
+
+    def factory(**overrides: Any) -> AbstractAsyncContextManager[Api]:
+        mail = {
+            "backend": "smtp",
+            "smtp_host": "127.0.0.1",
+            "smtp_port": smtp_sink.port,
+            "smtp_starttls": False,
+            "smtp_timeout_seconds": 5,
+            **overrides.pop("mail", {}),
+        }
+        return api_with(mail=mail, **overrides)
 
     return factory

@@ -12,8 +12,9 @@ from pathlib import Path
 import pytest
 import yaml
 from pydantic import ValidationError
+from structlog.testing import capture_logs
 
-from tessera.lib.config import Settings, load_settings
+from tessera.lib.config import Settings, UserSettings, load_settings
 
 
 @pytest.fixture(autouse=True)
@@ -116,6 +117,67 @@ def test_config_dir_defaults_to_config_in_the_working_directory(
     monkeypatch.delenv("TESSERA_CONFIG_DIR")
     write_yaml(tmp_path / "config" / "application.yml", {"server": {"port": 8555}})
     assert Settings().server.port == 8555
+
+
+# --- identity settings moved to user: ------------------------------------------------------
+
+
+def deprecations(logs: list[dict[str, object]]) -> dict[object, object]:
+    return {entry["old"]: entry["new"] for entry in logs if entry["event"] == "deprecated_setting"}
+
+
+def test_old_identity_keys_in_yaml_move_to_user_with_a_warning(isolated_environment: Path):
+    write_yaml(
+        isolated_environment / "application.yml",
+        {
+            "ratelimit": {"enabled": True, "login_failures_per_account": 7},
+            "notify": {"code_ttl_seconds": 120, "mfa_max_attempts": 3, "default_locale": "zh-CN"},
+        },
+    )
+    with capture_logs() as logs:
+        settings = Settings()
+    assert settings.user.login_failures_per_account == 7
+    assert settings.user.code_ttl_seconds == 120
+    assert settings.user.mfa_max_attempts == 3
+    # The per-user MFA budget follows the per-token one, as before the move.
+    assert settings.user.mfa_attempts_per_user_per_hour == 12
+    assert settings.notify.default_locale == "zh-CN"
+    assert settings.ratelimit.enabled is True
+    assert deprecations(logs) == {
+        "ratelimit.login_failures_per_account": "user.login_failures_per_account",
+        "notify.code_ttl_seconds": "user.code_ttl_seconds",
+        "notify.mfa_max_attempts": "user.mfa_max_attempts",
+    }
+
+
+def test_old_identity_keys_in_the_environment_still_work(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("TESSERA_NOTIFY__SMS_PER_PHONE_PER_DAY", "4")
+    monkeypatch.setenv("TESSERA_RATELIMIT__REGISTER_PER_IP", "9")
+    with capture_logs() as logs:
+        settings = Settings()
+    assert (settings.user.sms_per_phone_per_day, settings.user.register_per_ip) == (4, 9)
+    assert set(deprecations(logs)) == {"notify.sms_per_phone_per_day", "ratelimit.register_per_ip"}
+
+
+def test_a_key_under_user_wins_over_its_old_name(
+    isolated_environment: Path, monkeypatch: pytest.MonkeyPatch
+):
+    write_yaml(
+        isolated_environment / "application.yml",
+        {"notify": {"code_ttl_seconds": 120}, "user": {"code_ttl_seconds": 60}},
+    )
+    assert Settings().user.code_ttl_seconds == 60
+    explicit = load_settings(user=UserSettings(code_max_attempts=2)).user
+    assert (explicit.code_max_attempts, explicit.code_ttl_seconds) == (2, 120)
+
+
+def test_new_configurations_log_no_deprecation(isolated_environment: Path):
+    write_yaml(isolated_environment / "application.yml", {"user": {"code_ttl_seconds": 60}})
+    with capture_logs() as logs:
+        settings = Settings()
+    assert settings.user.code_ttl_seconds == 60
+    assert settings.user.mfa_attempts_per_user_per_hour == 20
+    assert deprecations(logs) == {}
 
 
 # --- production secret --------------------------------------------------------------------

@@ -8,8 +8,14 @@ from typing import Any
 from tessera.blocks.order import events as order_events
 from tessera.lib.tasks import Topic, publish
 from tests.helpers import drain, signed_in, unique
-from tests.notify.conftest import html_of, text_of
-from tests.notify.helpers import deliver, notifications, sms_sent, unique_phone
+from tests.messages import (
+    deliver,
+    html_of,
+    notifications,
+    sms_sent,
+    text_of,
+    unique_phone,
+)
 
 SETTINGS = "/api/v1/users/me/notification-settings"
 
@@ -171,9 +177,19 @@ async def test_settings_choose_channels_and_sms_needs_verified_phone(notify_api,
         assert sms_sent(api) == []  # no verified phone: nothing
 
         phone = unique_phone()
+        # Bound with a code issued directly, so the only SMS to the phone is the order's.
         from tessera.blocks.user import service as user_service
 
-        await user_service.bind_phone(runtime=api.runtime, user_id=user.id, phone=phone)
+        issued = await user_service.issue_sms_code(
+            runtime=api.runtime, phone=phone, purpose="bind_phone"
+        )
+        assert issued is not None
+        bound = await api.post(
+            "/api/v1/users/me/phone",
+            json={"phone": phone, "code": issued.code.get_secret_value()},
+            headers=user.headers,
+        )
+        assert bound.status_code == 200
         payload = order_payload(user.id)
         await publish_order_event(api, "order.paid", payload)
         await deliver(api)

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from tessera.lib.tasks.outbox import OutboxEventDO
 from tests.fakes.sms_providers import FakeSmsProvider
 from tests.helpers import signed_in
-from tests.notify.helpers import deliver, notifications, token_in_last_mail, unique_phone
+from tests.messages import deliver, notifications, token_in_last_mail, unique_phone
 
 
 async def outbox_payloads(api) -> str:
@@ -45,7 +45,7 @@ async def test_link_tokens_and_codes_stay_out_of_logs_and_tables(notify_api, smt
         phone = unique_phone()
         await api.post("/api/v1/auth/sms-code", json={"phone": phone, "purpose": "bind_phone"})
         await deliver(api)
-        from tests.notify.helpers import last_code
+        from tests.messages import last_code
 
         code = last_code(api, phone)
         stored = "\n".join(row.params for row in await notifications(api, user_id=user.id))
@@ -80,7 +80,7 @@ async def test_sms_login_through_a_signed_provider(notify_api, kind):
         }
     sms["templates"] = {"verification_code": "SMS_100"}
     try:
-        async with notify_api(sms=sms, notify={"sms_per_phone_interval_seconds": 1}) as api:
+        async with notify_api(sms=sms, user={"sms_per_phone_interval_seconds": 1}) as api:
             user = await signed_in(api)
             phone = unique_phone()
             await api.post("/api/v1/auth/sms-code", json={"phone": phone, "purpose": "bind_phone"})

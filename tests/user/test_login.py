@@ -72,7 +72,7 @@ async def test_failed_logins_lock_the_account_with_retry_after(api):
 
 
 async def test_failed_logins_from_one_ip_are_limited_across_accounts(api_with):
-    async with api_with(ratelimit={"login_failures_per_ip": 3}) as api:
+    async with api_with(user={"login_failures_per_ip": 3}) as api:
         for _ in range(3):
             await api.post(LOGIN, json={"username": unique(), "password": "bad-pw-1"})
         user = await register(api)
@@ -81,7 +81,7 @@ async def test_failed_logins_from_one_ip_are_limited_across_accounts(api_with):
 
 
 async def test_successful_login_resets_the_account_counter(api_with):
-    async with api_with(ratelimit={"login_failures_per_ip": 100}) as api:
+    async with api_with(user={"login_failures_per_ip": 100}) as api:
         user = await register(api)
         for _ in range(4):
             await api.post(LOGIN, json={"username": user["username"], "password": "bad-pw-1"})

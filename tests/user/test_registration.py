@@ -118,7 +118,7 @@ async def test_unknown_fields_are_rejected(api):
 
 
 async def test_registration_is_rate_limited_per_ip(api_with):
-    async with api_with(ratelimit={"register_per_ip": 3}) as api:
+    async with api_with(user={"register_per_ip": 3}) as api:
         for _ in range(3):
             await register(api)
         name = unique()

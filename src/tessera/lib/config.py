@@ -1,7 +1,9 @@
 """Settings: `config/application.yml` + `config/database.yml`, overridden by `TESSERA_*` env vars.
 
 Precedence (highest first): explicit arguments, environment (`TESSERA_<SECTION>__<KEY>`),
-the YAML files, then the embedded defaults below, which need no server at all.
+the YAML files, then the embedded defaults below, which need no server at all. Keys that
+moved to another section keep working under their old names (`MOVED_TO_USER`), with a
+`deprecated_setting` warning in the log.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
 
+import structlog
 from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
@@ -20,6 +23,8 @@ from pydantic_settings import (
     SettingsConfigDict,
     YamlConfigSettingsSource,
 )
+
+log = structlog.get_logger("tessera.config")
 
 Environment = Literal["development", "test", "production"]
 
@@ -90,12 +95,9 @@ class SecuritySettings(BaseModel):
 
 
 class RateLimitSettings(BaseModel):
+    """The switch for every rate limit; the limits themselves live in their block's section."""
+
     enabled: bool = True
-    login_failures_per_account: int = Field(5, ge=1)
-    login_failures_per_ip: int = Field(5, ge=1)
-    login_window_seconds: int = Field(900, ge=1)
-    register_per_ip: int = Field(30, ge=1)
-    register_window_seconds: int = Field(3600, ge=1)
 
 
 class TasksSettings(BaseModel):
@@ -212,21 +214,111 @@ class SmsSettings(BaseModel):
     default_region: str = "CN"
 
 
-class NotifySettings(BaseModel):
-    """Verification codes, links and their limits (the notify block)."""
+class UserSettings(BaseModel):
+    """Identity (the user block): every limit and lifetime of sign-in, registration, one-time
+    codes, email verification, password reset and two-factor sign-in."""
 
+    # Sign-in lock-out (only failures count) and registrations.
+    login_failures_per_account: int = Field(5, ge=1)
+    login_failures_per_ip: int = Field(5, ge=1)
+    login_window_seconds: int = Field(900, ge=1)
+    register_per_ip: int = Field(30, ge=1)
+    register_window_seconds: int = Field(3600, ge=1)
+    # SMS codes: lifetime, wrong tries per code, sends per number and per IP, checks per IP.
     code_ttl_seconds: int = Field(300, ge=1)
     code_max_attempts: int = Field(5, ge=1)
     sms_per_phone_interval_seconds: int = Field(60, ge=1)
     sms_per_phone_per_day: int = Field(10, ge=1)
     sms_per_ip_per_hour: int = Field(30, ge=1)
+    code_checks_per_ip: int = Field(60, ge=1)
+    code_check_window_seconds: int = Field(900, ge=1)
+    # Email verification links.
     email_verify_ttl_seconds: int = Field(3 * 86400, ge=1)
     email_resend_interval_seconds: int = Field(60, ge=1)
+    email_resend_per_day: int = Field(10, ge=1)
+    # Password reset (links and SMS codes).
     password_reset_ttl_seconds: int = Field(1800, ge=1)
     password_reset_per_ip_per_hour: int = Field(30, ge=1)
+    password_reset_per_email_per_hour: int = Field(5, ge=1)
+    # Two-factor sign-in: the mfa_token's lifetime and tries, tries per user across tokens
+    # (default 4 x mfa_max_attempts), and tries at confirming or turning off an authenticator.
     mfa_token_ttl_seconds: int = Field(300, ge=1)
     mfa_max_attempts: int = Field(5, ge=1)
+    mfa_attempts_per_user_per_hour: int = Field(20, ge=1)
+    mfa_setup_attempts: int = Field(10, ge=1)
+    mfa_setup_window_seconds: int = Field(900, ge=1)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _per_user_mfa_budget_follows_per_token(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "mfa_attempts_per_user_per_hour" not in data:
+            per_token = data.get("mfa_max_attempts")
+            if per_token is not None:
+                data = {**data, "mfa_attempts_per_user_per_hour": 4 * int(per_token)}
+        return data
+
+
+class NotifySettings(BaseModel):
+    """Delivery of mail and SMS (the notify block)."""
+
+    # Locale of messages to users whose locale has no templates, and to unknown recipients.
     default_locale: str = "en"
+
+
+# Keys that moved to `user:`; old configurations keep working, with a warning at load time.
+MOVED_TO_USER: dict[str, tuple[str, ...]] = {
+    "ratelimit": (
+        "login_failures_per_account",
+        "login_failures_per_ip",
+        "login_window_seconds",
+        "register_per_ip",
+        "register_window_seconds",
+    ),
+    "notify": (
+        "code_ttl_seconds",
+        "code_max_attempts",
+        "sms_per_phone_interval_seconds",
+        "sms_per_phone_per_day",
+        "sms_per_ip_per_hour",
+        "email_verify_ttl_seconds",
+        "email_resend_interval_seconds",
+        "password_reset_ttl_seconds",
+        "password_reset_per_ip_per_hour",
+        "mfa_token_ttl_seconds",
+        "mfa_max_attempts",
+    ),
+}
+
+
+def _move_deprecated_keys(data: dict[str, Any]) -> dict[str, Any]:
+    """Map `ratelimit.login_*`, `notify.code_*`, ... onto `user.*`; a key given under `user:`
+    wins over its old name."""
+    moved: dict[str, Any] = {}
+    data = dict(data)
+    for section, keys in MOVED_TO_USER.items():
+        old = data.get(section)
+        if not isinstance(old, dict):
+            continue
+        old = dict(old)
+        for key in keys:
+            if key in old:
+                moved[key] = old.pop(key)
+                log.warning(
+                    "deprecated_setting",
+                    old=f"{section}.{key}",
+                    new=f"user.{key}",
+                    hint=f"move {section}.{key} to user.{key} (or TESSERA_USER__{key.upper()})",
+                )
+        data[section] = old
+    if not moved:
+        return data
+    current = data.get("user")
+    if isinstance(current, UserSettings):
+        explicit = current.model_dump(include=current.model_fields_set)
+        data["user"] = UserSettings.model_validate({**moved, **explicit})
+    else:
+        data["user"] = {**moved, **(current if isinstance(current, dict) else {})}
+    return data
 
 
 class LoggingSettings(BaseModel):
@@ -260,6 +352,7 @@ class Settings(BaseSettings):
     storage: StorageSettings = Field(default_factory=StorageSettings)
     mail: MailSettings = Field(default_factory=MailSettings)
     sms: SmsSettings = Field(default_factory=SmsSettings)
+    user: UserSettings = Field(default_factory=UserSettings)
     notify: NotifySettings = Field(default_factory=NotifySettings)
 
     @classmethod
@@ -281,6 +374,11 @@ class Settings(BaseSettings):
         if yaml_files:
             sources.append(YamlConfigSettingsSource(settings_cls, yaml_file=yaml_files))
         return tuple(sources)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _deprecated_keys(cls, data: Any) -> Any:
+        return _move_deprecated_keys(data) if isinstance(data, dict) else data
 
     @model_validator(mode="after")
     def _production_needs_real_secret(self) -> Settings:

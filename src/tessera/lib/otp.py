@@ -22,7 +22,6 @@ from cryptography.fernet import Fernet, InvalidToken
 
 from tessera.lib.cache import Redis
 from tessera.lib.config import Settings
-from tessera.lib.ratelimit import Limit
 
 if TYPE_CHECKING:
     from tessera.lib.runtime import Runtime
@@ -161,18 +160,3 @@ def one_time_codes(runtime: Runtime) -> OneTimeCodes:
             key=server_key(runtime.settings),
         )
     return runtime.codes
-
-
-async def hit_sms_limits(runtime: Runtime, *, phone: str, ip: str | None) -> None:
-    """Count one SMS code send: per IP, one per interval and a daily cap per phone (429)."""
-    limits = runtime.settings.notify
-    code = "notify.sms_rate_limited"
-    await runtime.ratelimiter.hit(
-        "sms_ip", ip or "unknown", Limit(limits.sms_per_ip_per_hour, 3600), code=code
-    )
-    await runtime.ratelimiter.hit(
-        "sms_phone_interval", phone, Limit(1, limits.sms_per_phone_interval_seconds), code=code
-    )
-    await runtime.ratelimiter.hit(
-        "sms_phone_day", phone, Limit(limits.sms_per_phone_per_day, 86400), code=code
-    )

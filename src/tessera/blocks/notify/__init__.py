@@ -1,16 +1,19 @@
-"""The notify block: mail and SMS (templates, providers, delivery log), verification links
-and codes, password reset, and order notifications. Sends only from the outbox worker."""
+"""The notify block: mail and SMS (templates, providers, delivery from the outbox worker, the
+operators' log), per-user notification preferences, and the consumers that turn other
+blocks' events (identity links and codes, orders) into messages. Sends only from the worker."""
 
 from __future__ import annotations
 
 from tessera.blocks.notify.controller import router
 from tessera.blocks.notify.service import subscribe_handlers
+from tessera.blocks.notify.utility import RENDERER, build_renderer
 from tessera.lib import mail, sms
 from tessera.lib.runtime import Block, Runtime
 
 
 async def _start(runtime: Runtime) -> None:
     settings = runtime.settings
+    runtime.slots.put(RENDERER, build_renderer(settings.notify))
     runtime.mailer = mail.create_mailer(settings.mail, var_dir=settings.var_dir)
     runtime.sms = sms.create_sms_sender(settings.sms, var_dir=settings.var_dir)
     subscribe_handlers(runtime)
@@ -18,6 +21,7 @@ async def _start(runtime: Runtime) -> None:
 
 async def _stop(runtime: Runtime) -> None:
     mailer, sender, runtime.mailer, runtime.sms = runtime.mailer, runtime.sms, None, None
+    runtime.slots.pop(RENDERER)
     if mailer is not None:
         await mailer.close()
     if sender is not None:
@@ -30,5 +34,5 @@ block = Block(
     depends_on=("user",),
     on_startup=(_start,),
     on_shutdown=(_stop,),
-    description="Mail, SMS, verification codes, password reset, order notifications",
+    description="Mail and SMS delivery, templates, notification preferences, message log",
 )

@@ -1,7 +1,9 @@
 """Events the notify block publishes to itself (through the outbox, after commit).
 
-`notify.message_queued` is how a queued message reaches the delivering worker; the request
-events let the HTTP side answer in constant time while the worker decides what to send.
+`notify.message_queued` is how a queued message reaches the delivering worker. The requests
+for links and codes are the user block's events (`tessera.blocks.user.events`); before this
+split they were `notify.sms_code_requested` and `notify.password_reset_requested`, renamed in
+undelivered outbox rows by migration `notify_0002`.
 """
 
 from __future__ import annotations
@@ -17,25 +19,6 @@ class MessageQueued(EventPayload):
     template: str | None = None
 
 
-class SmsCodeRequested(EventPayload):
-    phone: str
-    purpose: str
-
-
-class PasswordResetRequested(EventPayload):
-    email: str
-
-
 MESSAGE_QUEUED = Topic(
     "notify.message_queued", MessageQueued, description="A mail or SMS waits to be sent"
-)
-SMS_CODE_REQUESTED = Topic(
-    "notify.sms_code_requested",
-    SmsCodeRequested,
-    description="Someone asked for an SMS code; the worker decides whether one is sent",
-)
-PASSWORD_RESET_REQUESTED = Topic(
-    "notify.password_reset_requested",
-    PasswordResetRequested,
-    description="Someone asked for a password reset link for an address",
 )

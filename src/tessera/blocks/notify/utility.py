@@ -1,5 +1,6 @@
 """Helpers of the notify block: recipient masking, sealing secret message parameters, and
-the template renderer for the shipped `templates/` (en, zh-CN).
+the template renderer for the shipped `templates/` (en, zh-CN), built once per runtime from
+`notify.default_locale` and kept in the `RENDERER` slot.
 
 Secret parameters (one-time codes, link tokens) must reach the worker through the database,
 so they are sealed with Fernet under a key derived from the server secret, and wiped from the
@@ -9,23 +10,39 @@ row once the message is sent.
 from __future__ import annotations
 
 import json
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from tessera.lib.config import NotifySettings
 from tessera.lib.mail import TemplateRenderer
 from tessera.lib.otp import seal, unseal
-from tessera.lib.runtime import Runtime
+from tessera.lib.runtime import Runtime, Slot
 from tessera.lib.sms import mask_phone
 
 TEMPLATES = Path(__file__).parent / "templates"
 SEALED = "__sealed__"
 WIPED = "__wiped__"
 
+RENDERER: Slot[TemplateRenderer] = Slot("notify.renderer", owner="notify")
 
-@lru_cache(maxsize=4)
-def renderer(default_locale: str = "en") -> TemplateRenderer:
-    return TemplateRenderer(TEMPLATES, default_locale=default_locale)
+
+def build_renderer(settings: NotifySettings) -> TemplateRenderer:
+    """The renderer falling back to `default_locale` (or the shipped locale of its language,
+    `zh` -> `zh-CN`); a default with no templates stops start-up instead of every mail."""
+    shipped = TemplateRenderer(TEMPLATES)
+    wanted = settings.default_locale
+    language = wanted.split("-", 1)[0].lower()
+    if not any(locale.split("-", 1)[0].lower() == language for locale in shipped.locales):
+        raise ValueError(
+            f"notify.default_locale {wanted!r} has no templates; shipped: "
+            + ", ".join(shipped.locales)
+        )
+    return TemplateRenderer(TEMPLATES, default_locale=shipped.resolve_locale(wanted))
+
+
+def renderer_of(runtime: Runtime) -> TemplateRenderer:
+    """The renderer the notify block built at start-up (`notify.default_locale` applied)."""
+    return runtime.slots.get(RENDERER)
 
 
 def mask_email(address: str) -> str:

@@ -1,4 +1,8 @@
-"""The user block: accounts, sign-in with rotating refresh tokens, RBAC, sessions, audit."""
+"""The user block: accounts, sign-in (password, SMS code, second factors) with rotating refresh
+tokens, email and phone verification, password reset, RBAC, sessions, audit.
+
+What must reach the user by mail or SMS (links, codes) is published as `user.*` events
+(`events.py`) for a delivering block (notify) to send; this block never imports notify."""
 
 from __future__ import annotations
 
@@ -15,5 +19,5 @@ block = Block(
     name="user",
     router=router,
     on_startup=(_register_principals,),
-    description="Accounts, authentication, roles and permissions",
+    description="Accounts, authentication, verification, password reset, roles and permissions",
 )

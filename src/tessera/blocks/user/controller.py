@@ -1,6 +1,7 @@
-"""HTTP endpoints of the user block: `/api/v1/auth/*`, `/api/v1/users/*`, `/api/v1/roles`,
-`/api/v1/audit/logins`. Each handler validates input, resolves the caller and calls one
-service function; errors come back as problem+json through `tessera.lib.errors`.
+"""HTTP endpoints of the user block: `/api/v1/auth/*` (sign-in, tokens, email verification,
+SMS codes, password reset), `/api/v1/users/*` (profile, phone, MFA, sessions, administration),
+`/api/v1/roles`, `/api/v1/audit/logins`. Each handler validates input, resolves the caller
+and calls one service function; errors come back as problem+json through `tessera.lib.errors`.
 """
 
 from __future__ import annotations
@@ -12,7 +13,9 @@ from fastapi import APIRouter, Depends, Form, Query, Response, status
 from tessera.blocks.user import service
 from tessera.blocks.user.model.dto import (
     AdminUpdateUserIn,
+    BindPhoneIn,
     ChangePasswordIn,
+    ForgotPasswordIn,
     LoginAuditOut,
     LoginIn,
     LogoutIn,
@@ -23,13 +26,17 @@ from tessera.blocks.user.model.dto import (
     RecoveryCodesOut,
     RefreshIn,
     RegisterIn,
+    ResetPasswordIn,
     RoleOut,
     SessionOut,
+    SmsCodeIn,
+    SmsLoginIn,
     TokenPairOut,
     TotpConfirmIn,
     TotpSetupOut,
     UpdateMeIn,
     UserOut,
+    VerifyEmailIn,
 )
 from tessera.lib.errors import Unauthorized, problem_responses
 from tessera.lib.pagination import Page, Paging
@@ -44,6 +51,8 @@ AuditReader = Annotated[Principal, Depends(require_permission("audit:read"))]
 
 AUTH_ERRORS = problem_responses(401)
 ADMIN_ERRORS = problem_responses(401, 403)
+ACCEPTED = status.HTTP_202_ACCEPTED
+NO_CONTENT = status.HTTP_204_NO_CONTENT
 
 
 @router.post(
@@ -97,13 +106,84 @@ async def login_mfa(body: MfaLoginIn, runtime: RuntimeDep, client: Client) -> To
 @router.post(
     "/auth/login/mfa/sms",
     tags=["auth"],
-    status_code=status.HTTP_202_ACCEPTED,
+    status_code=ACCEPTED,
     responses=problem_responses(400, 401, 422, 429),
 )
 async def login_mfa_sms(body: MfaSmsIn, runtime: RuntimeDep, client: Client) -> Response:
     """Send the sign-in code by SMS to the account's verified phone."""
     await service.request_mfa_sms(runtime=runtime, mfa_token=body.mfa_token, client=client)
-    return Response(status_code=status.HTTP_202_ACCEPTED)
+    return Response(status_code=ACCEPTED)
+
+
+@router.post("/auth/login/sms", tags=["auth"], responses=problem_responses(401, 422, 429))
+async def login_sms(
+    body: SmsLoginIn, runtime: RuntimeDep, client: Client
+) -> TokenPairOut | MfaChallengeOut:
+    """Sign in with a code sent to a verified phone (purpose `login`)."""
+    return await service.login_with_sms(
+        runtime=runtime, raw_phone=body.phone, code=body.code, client=client
+    )
+
+
+@router.post(
+    "/auth/sms-code", tags=["auth"], status_code=ACCEPTED, responses=problem_responses(422, 429)
+)
+async def sms_code(body: SmsCodeIn, runtime: RuntimeDep, client: Client) -> Response:
+    """Send a 6-digit code (valid 5 minutes). The answer is 202 whether or not the number
+    belongs to an account; 1 per minute and 10 a day per number, and a limit per IP."""
+    await service.request_sms_code(
+        runtime=runtime, raw_phone=body.phone, purpose=body.purpose, ip=client.ip
+    )
+    return Response(status_code=ACCEPTED)
+
+
+@router.post(
+    "/auth/email/verify",
+    tags=["auth"],
+    status_code=NO_CONTENT,
+    responses=problem_responses(400, 422),
+)
+async def verify_email(body: VerifyEmailIn, runtime: RuntimeDep) -> Response:
+    """Confirm the address with the token from the verification link (single use)."""
+    await service.verify_email(runtime=runtime, token=body.token)
+    return Response(status_code=NO_CONTENT)
+
+
+@router.post(
+    "/auth/email/resend",
+    tags=["auth"],
+    status_code=ACCEPTED,
+    responses=problem_responses(401, 409, 429),
+)
+async def resend_verification(runtime: RuntimeDep, principal: CurrentUser) -> Response:
+    """Send the verification link again (once a minute, 10 a day)."""
+    await service.resend_verification(runtime=runtime, principal=principal)
+    return Response(status_code=ACCEPTED)
+
+
+@router.post(
+    "/auth/password/forgot",
+    tags=["auth"],
+    status_code=ACCEPTED,
+    responses=problem_responses(422, 429),
+)
+async def forgot_password(body: ForgotPasswordIn, runtime: RuntimeDep, client: Client) -> Response:
+    """Mail a reset link (single use, 30 minutes). 202 whether or not the address exists."""
+    await service.forgot_password(runtime=runtime, email=body.email, ip=client.ip)
+    return Response(status_code=ACCEPTED)
+
+
+@router.post(
+    "/auth/password/reset",
+    tags=["auth"],
+    status_code=NO_CONTENT,
+    responses=problem_responses(400, 401, 422, 429),
+)
+async def reset_password(body: ResetPasswordIn, runtime: RuntimeDep, client: Client) -> Response:
+    """Set a new password with the token from the reset link, or with a verified phone and an
+    SMS code (purpose `reset_password`); every session of the user is signed out."""
+    await service.reset_password(runtime=runtime, data=body, ip=client.ip)
+    return Response(status_code=NO_CONTENT)
 
 
 @router.post("/auth/refresh", tags=["auth"], responses=problem_responses(400, 401, 422))
@@ -117,7 +197,7 @@ async def refresh(body: RefreshIn, runtime: RuntimeDep, client: Client) -> Token
 @router.post(
     "/auth/logout",
     tags=["auth"],
-    status_code=status.HTTP_204_NO_CONTENT,
+    status_code=NO_CONTENT,
     responses=problem_responses(400, 401, 422),
 )
 async def logout(
@@ -129,7 +209,7 @@ async def logout(
         principal=principal,
         refresh_token=body.refresh_token if body else None,
     )
-    return Response(status_code=status.HTTP_204_NO_CONTENT)
+    return Response(status_code=NO_CONTENT)
 
 
 @router.get("/users/me", tags=["users"], responses=AUTH_ERRORS)
@@ -145,7 +225,7 @@ async def update_me(body: UpdateMeIn, runtime: RuntimeDep, principal: CurrentUse
 @router.post(
     "/users/me/password",
     tags=["users"],
-    status_code=status.HTTP_204_NO_CONTENT,
+    status_code=NO_CONTENT,
     responses=problem_responses(400, 401, 422),
 )
 async def change_password(
@@ -153,7 +233,15 @@ async def change_password(
 ) -> Response:
     """Change the password; every other session is signed out."""
     await service.change_password(runtime=runtime, principal=principal, data=body)
-    return Response(status_code=status.HTTP_204_NO_CONTENT)
+    return Response(status_code=NO_CONTENT)
+
+
+@router.post("/users/me/phone", tags=["users"], responses=problem_responses(401, 409, 422, 429))
+async def bind_phone(
+    body: BindPhoneIn, runtime: RuntimeDep, principal: CurrentUser, client: Client
+) -> UserOut:
+    """Bind a phone proven by a code (purpose `bind_phone`); it becomes verified."""
+    return await service.bind_phone(runtime=runtime, principal=principal, data=body, ip=client.ip)
 
 
 @router.post("/users/me/mfa/totp", tags=["users"], responses=problem_responses(401, 409))
@@ -175,7 +263,7 @@ async def confirm_totp(
 @router.delete(
     "/users/me/mfa",
     tags=["users"],
-    status_code=status.HTTP_204_NO_CONTENT,
+    status_code=NO_CONTENT,
     responses=problem_responses(401, 409, 422, 429),
 )
 async def disable_mfa(body: MfaDisableIn, runtime: RuntimeDep, principal: CurrentUser) -> Response:
@@ -183,7 +271,7 @@ async def disable_mfa(body: MfaDisableIn, runtime: RuntimeDep, principal: Curren
     await service.disable_mfa(
         runtime=runtime, principal=principal, password=body.password, code=body.code
     )
-    return Response(status_code=status.HTTP_204_NO_CONTENT)
+    return Response(status_code=NO_CONTENT)
 
 
 @router.get("/users/me/sessions", tags=["users"], responses=AUTH_ERRORS)
@@ -195,7 +283,7 @@ async def my_sessions(runtime: RuntimeDep, principal: CurrentUser) -> list[Sessi
 @router.delete(
     "/users/me/sessions/{session_id}",
     tags=["users"],
-    status_code=status.HTTP_204_NO_CONTENT,
+    status_code=NO_CONTENT,
     responses=problem_responses(401, 404),
 )
 async def revoke_my_session(
@@ -203,7 +291,7 @@ async def revoke_my_session(
 ) -> Response:
     """Sign that device out."""
     await service.revoke_my_session(runtime=runtime, principal=principal, session_id=session_id)
-    return Response(status_code=status.HTTP_204_NO_CONTENT)
+    return Response(status_code=NO_CONTENT)
 
 
 @router.get("/users", tags=["admin"], responses=problem_responses(401, 403, 422))
@@ -238,13 +326,13 @@ async def update_user(
 @router.post(
     "/users/{user_id}/logout-all",
     tags=["admin"],
-    status_code=status.HTTP_204_NO_CONTENT,
+    status_code=NO_CONTENT,
     responses=problem_responses(401, 403, 404),
 )
 async def logout_all(user_id: int, runtime: RuntimeDep, _: UserManager) -> Response:
     """Sign the user out of every device."""
     await service.logout_everywhere(runtime=runtime, user_id=user_id)
-    return Response(status_code=status.HTTP_204_NO_CONTENT)
+    return Response(status_code=NO_CONTENT)
 
 
 @router.get("/roles", tags=["admin"], responses=ADMIN_ERRORS)

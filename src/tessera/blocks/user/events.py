@@ -1,7 +1,13 @@
 """Events the user block publishes (through the outbox, after commit).
 
-Consumers: notify sends the verification mail on `user.registered` and the sign-in code on
-`user.mfa_sms_requested`.
+Payloads carry no secret: a consumer that delivers a link or a code (the notify block) asks
+the user service to issue it when it sends the message (`issue_email_verification`,
+`issue_password_reset`, `issue_sms_code`), so tokens and codes exist only where identity
+keeps them (hashed, in Redis) and in the sealed message on its way out.
+
+Requests that must not reveal whether an account exists (`password_reset_requested`,
+`sms_code_requested`) are published for every well-formed request: whether anything is sent
+is decided when the event is handled.
 """
 
 from __future__ import annotations
@@ -15,6 +21,19 @@ class UserRegistered(EventPayload):
     locale: str = "en"
 
 
+class EmailVerificationRequested(EventPayload):
+    user_id: int
+
+
+class PasswordResetRequested(EventPayload):
+    email: str  # lower-cased; may belong to no account
+
+
+class SmsCodeRequested(EventPayload):
+    phone: str  # E.164; may belong to no account
+    purpose: str  # login | register | reset_password | bind_phone | mfa
+
+
 class MfaSmsRequested(EventPayload):
     user_id: int
     phone: str
@@ -23,6 +42,21 @@ class MfaSmsRequested(EventPayload):
 
 USER_REGISTERED = Topic(
     "user.registered", UserRegistered, description="A new account; its email is not verified yet"
+)
+EMAIL_VERIFICATION_REQUESTED = Topic(
+    "user.email_verification_requested",
+    EmailVerificationRequested,
+    description="The user asked for the verification link again",
+)
+PASSWORD_RESET_REQUESTED = Topic(
+    "user.password_reset_requested",
+    PasswordResetRequested,
+    description="Someone asked for a password reset link for an address (known or not)",
+)
+SMS_CODE_REQUESTED = Topic(
+    "user.sms_code_requested",
+    SmsCodeRequested,
+    description="Someone asked for an SMS code for a number (known or not) and a purpose",
 )
 MFA_SMS_REQUESTED = Topic(
     "user.mfa_sms_requested",

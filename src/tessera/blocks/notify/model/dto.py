@@ -5,13 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Literal
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from tessera.blocks.order.events import ORDER_TOPICS
 
-MAX_PASSWORD_LENGTH = 256  # the user block applies the real policy
-
-CodePurpose = Literal["login", "register", "reset_password", "bind_phone", "mfa"]
 # The names of the order block's status topics, in lifecycle order (the settings list them).
 ORDER_TOPIC_NAMES: tuple[str, ...] = tuple(topic.name for topic in ORDER_TOPICS)
 if TYPE_CHECKING:
@@ -24,44 +21,6 @@ Status = Literal["queued", "sent", "failed", "dead"]
 
 class _In(BaseModel):
     model_config = ConfigDict(extra="forbid")
-
-
-class VerifyEmailIn(_In):
-    token: str = Field(min_length=10, max_length=128)
-
-
-class SmsCodeIn(_In):
-    phone: str = Field(min_length=5, max_length=32, examples=["+8613800138000"])
-    purpose: CodePurpose
-
-
-class SmsLoginIn(_In):
-    phone: str = Field(min_length=5, max_length=32)
-    code: str = Field(min_length=6, max_length=6, pattern=r"^[0-9]{6}$")
-
-
-class BindPhoneIn(SmsLoginIn):
-    pass
-
-
-class ForgotPasswordIn(_In):
-    email: EmailStr = Field(max_length=254)
-
-
-class ResetPasswordIn(_In):
-    """Either the `token` of a reset link, or a verified `phone` and its `code`."""
-
-    token: str | None = Field(default=None, min_length=10, max_length=128)
-    phone: str | None = Field(default=None, min_length=5, max_length=32)
-    code: str | None = Field(default=None, min_length=6, max_length=6, pattern=r"^[0-9]{6}$")
-    new_password: str = Field(min_length=1, max_length=MAX_PASSWORD_LENGTH)
-
-    @model_validator(mode="after")
-    def _one_proof(self) -> ResetPasswordIn:
-        by_phone = self.phone is not None and self.code is not None
-        if (self.token is None) == (not by_phone) or (self.token and (self.phone or self.code)):
-            raise ValueError("give either token, or phone and code")
-        return self
 
 
 class NotificationSettingsIO(_In):

@@ -5,7 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, ValidationInfo, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+    SecretStr,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from tessera.blocks.user.utility import MAX_PASSWORD_LENGTH, password_problems
 
@@ -15,6 +24,8 @@ LOCALE_PATTERN = r"^[a-z]{2,3}(-[A-Za-z]{2,4})?$"
 
 OUTCOMES = Literal["success", "invalid_credentials", "inactive", "rate_limited", "mfa_required"]
 MFA_METHODS = Literal["totp", "sms", "recovery_code"]
+CodePurpose = Literal["login", "register", "reset_password", "bind_phone", "mfa"]
+SMS_CODE_PATTERN = r"^[0-9]{6}$"
 
 
 class _In(BaseModel):
@@ -183,3 +194,68 @@ class ContactOut(BaseModel):
     locale: str
     is_active: bool
     mfa_enabled: bool
+
+
+# --- email verification, SMS codes, phone binding, password reset ----------------------------
+
+
+class VerifyEmailIn(_In):
+    token: str = Field(min_length=10, max_length=128)
+
+
+class SmsCodeIn(_In):
+    phone: str = Field(min_length=5, max_length=32, examples=["+8613800138000"])
+    purpose: CodePurpose
+
+
+class SmsLoginIn(_In):
+    phone: str = Field(min_length=5, max_length=32)
+    code: str = Field(min_length=6, max_length=6, pattern=SMS_CODE_PATTERN)
+
+
+class BindPhoneIn(SmsLoginIn):
+    pass
+
+
+class ForgotPasswordIn(_In):
+    email: EmailStr = Field(max_length=254)
+
+
+class ResetPasswordIn(_In):
+    """Either the `token` of a reset link, or a verified `phone` and its `code`."""
+
+    token: str | None = Field(default=None, min_length=10, max_length=128)
+    phone: str | None = Field(default=None, min_length=5, max_length=32)
+    code: str | None = Field(default=None, min_length=6, max_length=6, pattern=SMS_CODE_PATTERN)
+    # Only the length here: the policy is checked by the use case (422 `user.weak_password`)
+    # before the token or code is spent, so a refused password can be corrected.
+    new_password: str = Field(min_length=1, max_length=MAX_PASSWORD_LENGTH)
+
+    @model_validator(mode="after")
+    def _one_proof(self) -> ResetPasswordIn:
+        by_phone = self.phone is not None and self.code is not None
+        if (self.token is None) == (not by_phone) or (self.token and (self.phone or self.code)):
+            raise ValueError("give either token, or phone and code")
+        return self
+
+
+# --- for other blocks (notify delivers what identity issues) ---------------------------------
+
+
+class IssuedLink(BaseModel):
+    """A single-use link token to mail to `contact` (verification, password reset)."""
+
+    token: SecretStr
+    ttl_seconds: int
+    contact: ContactOut
+
+
+class IssuedCode(BaseModel):
+    """A one-time SMS code to send to `phone`; `user_id` and `locale` are its owner's, None
+    for a number no account has verified (e.g. a code to register with)."""
+
+    phone: str
+    code: SecretStr
+    ttl_seconds: int
+    user_id: int | None
+    locale: str | None

@@ -5,20 +5,12 @@ from __future__ import annotations
 import asyncio
 
 from tests.helpers import signed_in
-from tests.notify.helpers import deliver, last_code, sms_sent, unique_phone
+from tests.messages import bind_phone as bind
+from tests.messages import deliver, last_code, sms_sent, unique_phone
 
 SEND = "/api/v1/auth/sms-code"
 LOGIN_SMS = "/api/v1/auth/login/sms"
 BIND = "/api/v1/users/me/phone"
-
-
-async def bind(api, user, phone: str) -> None:
-    assert (await api.post(SEND, json={"phone": phone, "purpose": "bind_phone"})).status_code == 202
-    await deliver(api)
-    response = await api.post(
-        BIND, json={"phone": phone, "code": last_code(api, phone)}, headers=user.headers
-    )
-    assert response.status_code == 200, response.text
 
 
 async def test_bind_phone_with_a_code_stores_e164_and_marks_it_verified(notify_api):
@@ -47,7 +39,7 @@ async def test_bind_phone_with_a_code_stores_e164_and_marks_it_verified(notify_a
 
 
 async def test_a_phone_verified_by_someone_else_cannot_be_bound(notify_api):
-    async with notify_api(notify={"sms_per_phone_interval_seconds": 1}) as api:
+    async with notify_api(user={"sms_per_phone_interval_seconds": 1}) as api:
         first, second = await signed_in(api), await signed_in(api)
         phone = unique_phone()
         await bind(api, first, phone)
@@ -61,7 +53,7 @@ async def test_a_phone_verified_by_someone_else_cannot_be_bound(notify_api):
 
 
 async def test_sms_login_for_verified_phone_and_nothing_sent_for_unknown(notify_api):
-    async with notify_api(notify={"sms_per_phone_interval_seconds": 1}) as api:
+    async with notify_api(user={"sms_per_phone_interval_seconds": 1}) as api:
         user = await signed_in(api)
         phone = unique_phone()
         await bind(api, user, phone)
@@ -102,7 +94,7 @@ async def test_five_wrong_codes_burn_the_code(notify_api):
 
 
 async def test_code_expires(notify_api):
-    async with notify_api(notify={"code_ttl_seconds": 1}) as api:
+    async with notify_api(user={"code_ttl_seconds": 1}) as api:
         user = await signed_in(api)
         phone = unique_phone()
         await api.post(SEND, json={"phone": phone, "purpose": "bind_phone"})
@@ -115,7 +107,7 @@ async def test_code_expires(notify_api):
 
 async def test_one_send_per_interval_and_a_daily_cap_per_phone(notify_api):
     async with notify_api(
-        notify={"sms_per_phone_interval_seconds": 1, "sms_per_phone_per_day": 2}
+        user={"sms_per_phone_interval_seconds": 1, "sms_per_phone_per_day": 2}
     ) as api:
         phone = unique_phone()
         assert (
@@ -137,7 +129,7 @@ async def test_one_send_per_interval_and_a_daily_cap_per_phone(notify_api):
 
 
 async def test_default_limits_are_one_a_minute_and_per_ip(notify_api):
-    async with notify_api(notify={"sms_per_ip_per_hour": 3}) as api:
+    async with notify_api(user={"sms_per_ip_per_hour": 3}) as api:
         phone = unique_phone()
         await api.post(SEND, json={"phone": phone, "purpose": "register"})
         minute = await api.post(SEND, json={"phone": phone, "purpose": "register"})
@@ -158,7 +150,7 @@ async def test_invalid_numbers_and_purposes_are_422(notify_api):
 
 
 async def test_password_reset_with_an_sms_code(notify_api):
-    async with notify_api(notify={"sms_per_phone_interval_seconds": 1}) as api:
+    async with notify_api(user={"sms_per_phone_interval_seconds": 1}) as api:
         user = await signed_in(api)
         phone = unique_phone()
         await bind(api, user, phone)

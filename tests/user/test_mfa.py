@@ -9,8 +9,8 @@ import time
 import pyotp
 
 from tests.helpers import PASSWORD, bearer, signed_in
-from tests.notify.helpers import deliver, last_code, unique_phone
-from tests.notify.test_sms_codes import bind
+from tests.messages import bind_phone as bind
+from tests.messages import deliver, last_code, unique_phone
 
 LOGIN = "/api/v1/auth/login"
 LOGIN_MFA = "/api/v1/auth/login/mfa"
@@ -74,7 +74,7 @@ async def test_totp_login_and_no_replay_of_the_same_code(notify_api):
 
 
 async def test_wrong_codes_are_rate_limited(notify_api):
-    async with notify_api(notify={"mfa_max_attempts": 3}) as api:
+    async with notify_api(user={"mfa_max_attempts": 3}) as api:
         user = await signed_in(api)
         secret, _ = await enable_totp(api, user)
         challenge = await password_step(api, user)
@@ -105,7 +105,7 @@ async def test_recovery_codes_work_once(notify_api):
 
 
 async def test_sms_as_second_factor(notify_api):
-    async with notify_api(notify={"sms_per_phone_interval_seconds": 1}) as api:
+    async with notify_api(user={"sms_per_phone_interval_seconds": 1}) as api:
         user = await signed_in(api)
         phone = unique_phone()
         await bind(api, user, phone)

@@ -6,8 +6,7 @@ import asyncio
 import time
 
 from tests.helpers import PASSWORD, bearer, signed_in, unique
-from tests.notify.conftest import html_of, text_of
-from tests.notify.helpers import deliver, last_mail, token_in_last_mail
+from tests.messages import deliver, html_of, last_mail, text_of, token_in_last_mail
 
 VERIFY = "/api/v1/auth/email/verify"
 RESEND = "/api/v1/auth/email/resend"
@@ -63,7 +62,7 @@ async def test_resend_is_rate_limited_and_refused_once_verified(notify_api, smtp
 
 
 async def test_verification_link_expires(notify_api, smtp_sink):
-    async with notify_api(notify={"email_verify_ttl_seconds": 1}) as api:
+    async with notify_api(user={"email_verify_ttl_seconds": 1}) as api:
         user = await signed_in(api)
         await deliver(api)
         token = token_in_last_mail(smtp_sink, user.email)
@@ -124,7 +123,7 @@ async def test_reset_sets_password_revokes_sessions_and_works_once(notify_api, s
 
 
 async def test_reset_link_expires(notify_api, smtp_sink):
-    async with notify_api(notify={"password_reset_ttl_seconds": 1}) as api:
+    async with notify_api(user={"password_reset_ttl_seconds": 1}) as api:
         user = await signed_in(api)
         await api.post(FORGOT, json={"email": user.email})
         await deliver(api)
@@ -135,7 +134,7 @@ async def test_reset_link_expires(notify_api, smtp_sink):
 
 
 async def test_forgot_password_is_rate_limited_per_ip(notify_api, smtp_sink):
-    async with notify_api(notify={"password_reset_per_ip_per_hour": 2}) as api:
+    async with notify_api(user={"password_reset_per_ip_per_hour": 2}) as api:
         for _ in range(2):
             response = await api.post(FORGOT, json={"email": f"{unique()}@example.com"})
             assert response.status_code == 202
