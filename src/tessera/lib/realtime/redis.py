@@ -115,6 +115,7 @@ class RedisBroadcaster:
         self._pub_prefix = f"{prefix}:rt:pub:"
         self._pub_prefix_bytes = self._pub_prefix.encode()
         self._control = f"{prefix}:rt:control".encode()
+        self.pubsub_client_name = f"{prefix}:rt:pubsub".replace(" ", "_")
         self.history_size = history_size
         self.history_ttl = history_ttl_seconds
         self.meta_ttl = meta_ttl_seconds
@@ -260,6 +261,8 @@ class RedisBroadcaster:
                 socket_connect_timeout=2,
                 socket_keepalive=True,
                 health_check_interval=0,
+                # Named, so an operator (or a test) can find this process's subscriber.
+                client_name=self.pubsub_client_name,
                 # Failures must surface here, not be retried silently: a reconnect means
                 # publications may have been missed, and the hub has to know.
                 retry=Retry(NoBackoff(), 0),
