@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
+
+import websockets
 
 from tessera.lib.realtime.client import RealtimeClient
 from tests.helpers import SignedIn, unique
@@ -57,3 +60,15 @@ async def next_topic(client: RealtimeClient, channel: str, topic: str) -> dict[s
             data: dict[str, Any] = frame["data"]
             if data.get("topic") == topic:
                 return frame
+
+
+async def frames_until_closed(socket: Any, *, answer_pings: bool = True) -> list[str]:
+    """Every frame from a raw `websockets` connection until the server closes it."""
+    frames: list[str] = []
+    try:
+        while True:
+            frames.append(await asyncio.wait_for(socket.recv(), 10))
+            if answer_pings and '"type":"ping"' in frames[-1]:
+                await socket.send('{"type":"pong"}')
+    except websockets.ConnectionClosed:
+        return frames

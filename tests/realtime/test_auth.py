@@ -14,7 +14,7 @@ import websockets
 
 from tessera.lib.realtime.client import Closed, RealtimeClient
 from tests.helpers import PASSWORD, login, signed_in
-from tests.realtime.helpers import socket_for
+from tests.realtime.helpers import frames_until_closed, socket_for
 
 
 async def raw_socket(live, path: str = ""):
@@ -237,18 +237,6 @@ async def test_expired_token_without_renewal_closes_4401(live):
     assert any('"type":"reauth"' in frame for frame in frames)
     assert socket.close_code == 4401
     assert socket.close_reason == "auth.token_expired"
-
-
-async def frames_until_closed(socket) -> list[str]:
-    """Every frame until the server closes, answering its pings like a live client."""
-    frames: list[str] = []
-    try:
-        while True:
-            frames.append(await asyncio.wait_for(socket.recv(), 6))
-            if '"type":"ping"' in frames[-1]:
-                await socket.send('{"type":"pong"}')
-    except websockets.ConnectionClosed:
-        return frames
 
 
 async def test_reauth_as_another_user_is_refused(live):
