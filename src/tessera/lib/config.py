@@ -75,6 +75,9 @@ class CacheSettings(BaseModel):
     key_prefix: str = "tessera"
     default_ttl_seconds: int = 300
     ttl_jitter_ratio: float = Field(0.1, ge=0, le=0.5)
+    # Connections per process; a command beyond them waits up to pool_timeout_seconds.
+    max_connections: int = Field(256, ge=1)
+    pool_timeout_seconds: float = Field(5.0, gt=0)
 
 
 class SecuritySettings(BaseModel):
