@@ -12,6 +12,11 @@ async def get_room(session: AsyncSession, room_id: int) -> ChatRoomDO | None:
     return await session.get(ChatRoomDO, room_id)
 
 
+async def lock_room(session: AsyncSession, room_id: int) -> None:
+    """Take the room's row lock (MySQL/MariaDB; SQLite serializes writers anyway)."""
+    await session.execute(select(ChatRoomDO.id).where(ChatRoomDO.id == room_id).with_for_update())
+
+
 async def get_room_by_order(session: AsyncSession, order_id: int) -> ChatRoomDO | None:
     result = await session.scalar(select(ChatRoomDO).where(ChatRoomDO.order_id == order_id))
     return result

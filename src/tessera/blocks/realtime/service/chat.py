@@ -358,6 +358,10 @@ async def post_message(
     )
     try:
         async with runtime.db.transaction() as uow:
+            # The room row is locked first: concurrent posts to one room queue here instead
+            # of deadlocking (each message's foreign key takes a shared lock on the room,
+            # and updating its last message needs an exclusive one).
+            await dao.lock_room(uow.session, room_id)
             room, _ = await _open_room(uow.session, principal, room_id, join=True)
             if client_ref is not None:
                 existing = await dao.message_by_client_ref(
