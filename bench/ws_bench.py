@@ -49,6 +49,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -113,6 +114,8 @@ class Server:
         return self.log.read_text()[-3000:]
 
     def stop(self) -> None:
+        if os.environ.get("WS_BENCH_VERBOSE"):
+            shutil.copy(self.log, Path(tempfile.gettempdir()) / f"ws-bench-{self.log.name}")
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
             try:
@@ -197,6 +200,7 @@ async def broadcast_latency(
     from_send: list[float] = []
     from_stamp: list[float] = []
     sent_at: dict[str, float] = {}
+    per_round: dict[str, list[float]] = {}
     remaining = {"n": rounds * len(subscribers)}
     done = asyncio.Event()
 
@@ -211,6 +215,7 @@ async def broadcast_latency(
             if tag not in sent_at:
                 continue
             from_send.append(now - sent_at[tag])
+            per_round.setdefault(tag, []).append(now - sent_at[tag])
             if stamp_key and data.get(stamp_key):
                 stamped = data[stamp_key].replace("Z", "+00:00")
                 from datetime import datetime
@@ -230,6 +235,9 @@ async def broadcast_latency(
         await asyncio.wait_for(done.wait(), 30)
     for task in readers:
         task.cancel()
+    if os.environ.get("WS_BENCH_VERBOSE"):
+        for tag, values in per_round.items():
+            print(f"    {tag}: min {min(values) * 1000:.0f} max {max(values) * 1000:.0f} ms")
     if remaining["n"]:
         print(f"  WARNING: {remaining['n']} deliveries missing")
     return from_send, from_stamp
@@ -312,16 +320,20 @@ def tessera_backend(kind: str, workdir: Path) -> Iterator[dict[str, str]]:
             await cursor.execute(sql)
         connection.close()
 
-    asyncio.run(
-        execute(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci")
-    )
+    def run_sql(sql: str) -> None:
+        # The caller's event loop is running: use a loop of its own in another thread.
+        with ThreadPoolExecutor(1) as pool:
+            pool.submit(asyncio.run, execute(sql)).result()
+
+    charset = "CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"
+    run_sql(f"CREATE DATABASE `{name}` {charset}")
     env["TESSERA_DATABASE__URL"] = f"mysql+asyncmy://root@127.0.0.1:3306/{name}?charset=utf8mb4"
     env["TESSERA_CACHE__URL"] = "redis://127.0.0.1:6379/0"
     env["TESSERA_CACHE__KEY_PREFIX"] = f"tessera-bench-{uuid.uuid4().hex[:8]}"
     try:
         yield env
     finally:
-        asyncio.run(execute(f"DROP DATABASE IF EXISTS `{name}`"))
+        run_sql(f"DROP DATABASE IF EXISTS `{name}`")
         import redis
 
         client = redis.Redis.from_url("redis://127.0.0.1:6379/0")
