@@ -25,7 +25,7 @@ import httpx
 import pytest
 import pytest_asyncio
 
-from tessera.cli import upgrade_database
+from tessera.lib.migrations import upgrade_database
 from tessera.lib.realtime.client import RealtimeClient
 from tests.conftest import Backend, _mariadb_execute, open_api
 from tests.helpers import SignedIn, bearer, signed_in

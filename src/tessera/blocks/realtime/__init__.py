@@ -40,7 +40,7 @@ async def _stop(runtime: Runtime) -> None:
 block = Block(
     name="realtime",
     router=router,
-    depends_on=("user", "notify", "order"),
+    depends_on=("user", "order"),  # notify.events is a published contract, no dependency
     on_startup=(_start,),
     on_shutdown=(_stop,),
     description="WebSocket channels (orders, notifications, products, chat) and chat rooms",
