@@ -16,6 +16,7 @@ from typing import Any, Protocol
 from urllib.parse import parse_qs
 
 import structlog
+from redis.exceptions import RedisError
 from starlette.types import Receive, Scope, Send
 
 from tessera.lib.errors import DomainError
@@ -132,8 +133,8 @@ class Gateway:
             await self._handle(connection, frame)
         except DomainError as exc:
             self._error(connection, exc.code, exc.detail, channel=frame.channel, ref=frame.ref)
-        except BrokerUnavailable:
-            log.warning("realtime_broker_unavailable", channel=frame.channel)
+        except (BrokerUnavailable, RedisError, OSError) as exc:
+            log.warning("realtime_broker_unavailable", channel=frame.channel, error=repr(exc)[:200])
             self._error(
                 connection,
                 "realtime.unavailable",
