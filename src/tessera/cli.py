@@ -108,6 +108,8 @@ def serve(
     if bool(ssl_certfile) != bool(ssl_keyfile):
         typer.secho("--ssl-certfile and --ssl-keyfile go together", fg=typer.colors.RED, err=True)
         raise typer.Exit(2)
+    from tessera.lib.realtime import uvicorn_options
+
     options: dict[str, Any] = {
         "host": host,
         "port": port,
@@ -120,6 +122,9 @@ def serve(
         "ssl_certfile": str(ssl_certfile) if ssl_certfile else None,
         "ssl_keyfile": str(ssl_keyfile) if ssl_keyfile else None,
         "timeout_graceful_shutdown": 20,
+        # WebSockets: sans-I/O implementation, no compression by default; on SIGTERM uvicorn
+        # closes every socket with 1012 so clients reconnect elsewhere and resume.
+        **uvicorn_options(settings),
     }
     if workers == 1:
         from tessera.app import create_app
@@ -156,6 +161,7 @@ def routes(
 ) -> None:
     """List every HTTP and WebSocket route with the block that serves it."""
     from fastapi.routing import APIRoute, APIWebSocketRoute
+    from starlette.routing import WebSocketRoute
 
     from tessera.blocks import resolve
 
@@ -173,7 +179,7 @@ def routes(
             if isinstance(route, APIRoute):
                 methods = ",".join(sorted((route.methods or set()) - {"HEAD"}))
                 rows.append((methods, route.path, block.name))
-            elif isinstance(route, APIWebSocketRoute):
+            elif isinstance(route, (APIWebSocketRoute, WebSocketRoute)):
                 rows.append(("WS", route.path, block.name))
     width = max(len(path) for _, path, _ in rows)
     for methods, path, owner in sorted(rows, key=lambda row: (row[1], row[0])):

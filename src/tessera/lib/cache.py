@@ -32,17 +32,28 @@ GENERATION_TTL_SECONDS = 60
 
 
 def create_redis(settings: CacheSettings) -> Redis:
+    # A blocking pool: a burst of more concurrent commands than `max_connections` (many
+    # WebSockets signing in at once) waits for a free connection instead of failing with
+    # redis-py's "Too many connections" (its default pool holds 100 and does not wait).
     if settings.url:
-        return redis_asyncio.Redis.from_url(
+        pool = redis_asyncio.BlockingConnectionPool.from_url(
             settings.url,
+            max_connections=settings.max_connections,
+            timeout=settings.pool_timeout_seconds,
             decode_responses=False,
             socket_connect_timeout=2,
             socket_timeout=5,
             health_check_interval=30,
         )
+        return redis_asyncio.Redis(connection_pool=pool)
     import fakeredis
 
-    client: Redis = fakeredis.FakeAsyncRedis(server=fakeredis.FakeServer())
+    client: Redis = fakeredis.FakeAsyncRedis(
+        server=fakeredis.FakeServer(),
+        connection_pool_class=redis_asyncio.BlockingConnectionPool,
+        max_connections=settings.max_connections,
+        timeout=settings.pool_timeout_seconds,
+    )
     return client
 
 

@@ -75,6 +75,9 @@ class CacheSettings(BaseModel):
     key_prefix: str = "tessera"
     default_ttl_seconds: int = 300
     ttl_jitter_ratio: float = Field(0.1, ge=0, le=0.5)
+    # Connections per process; a command beyond them waits up to pool_timeout_seconds.
+    max_connections: int = Field(256, ge=1)
+    pool_timeout_seconds: float = Field(5.0, gt=0)
 
 
 class SecuritySettings(BaseModel):
@@ -321,6 +324,50 @@ def _move_deprecated_keys(data: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
+class RealtimeSettings(BaseModel):
+    """The WebSocket gateway, channel history and chat (the realtime block)."""
+
+    # Transport. Compression costs 40-100 KB per connection, so it is off unless asked for.
+    per_message_deflate: bool = False
+    # Inbound frames above this close the socket with 1009.
+    max_message_bytes: int = Field(64 * 1024, ge=256, le=16 * 1024 * 1024)
+    # A socket opened without a ticket must send {"type":"auth"} within this many seconds.
+    auth_timeout_seconds: float = Field(5.0, gt=0)
+    # The server pings after this much quiet; a client silent for idle_timeout is closed (4408).
+    heartbeat_interval_seconds: float = Field(25.0, gt=0)
+    idle_timeout_seconds: float = Field(60.0, gt=0)
+    # {"type":"reauth"} is sent this long before the access token expires; without a fresh
+    # token the socket is closed with 4401 when it does.
+    reauth_ahead_seconds: float = Field(60.0, ge=0)
+    ticket_ttl_seconds: int = Field(30, ge=1, le=300)
+    # Limits (each has its own close code or error, and a metric).
+    max_connections: int = Field(20000, ge=1)  # per process; more are closed with 1013
+    max_connections_per_user: int = Field(20, ge=1)  # across instances; 4409
+    max_subscriptions: int = Field(200, ge=1)  # per connection
+    max_inbound_per_second: int = Field(20, ge=1)  # per connection; 4429
+    max_bad_messages: int = Field(5, ge=1)  # malformed or unknown frames before 4400
+    max_queued_messages: int = Field(1000, ge=1)  # outbound, per connection; 4008
+    max_queued_bytes: int = Field(1024 * 1024, ge=1024)
+    close_timeout_seconds: float = Field(5.0, gt=0)
+    # Channel history (Redis Streams, or memory in embedded mode): what a reconnecting client
+    # can recover. Older or trimmed messages make it reload over REST (recovered: false).
+    history_size: int = Field(200, ge=1, le=100_000)
+    history_ttl_seconds: int = Field(1800, ge=1)
+    # A channel's epoch and last offset outlive its history, so a client that missed nothing
+    # after a long quiet resumes without a reload.
+    channel_meta_ttl_seconds: int = Field(7 * 86400, ge=60)
+    # Presence entries are refreshed every third of this; a dead instance's users drop out
+    # after at most this long.
+    presence_ttl_seconds: int = Field(60, ge=3)
+    # Revocations are pushed (within a second); this sweep re-checks every socket in case a
+    # push was lost while Redis was unreachable.
+    revocation_sweep_interval_seconds: float = Field(30.0, gt=0)
+    # Chat.
+    chat_message_max_chars: int = Field(2000, ge=1, le=20000)
+    chat_messages_per_minute: int = Field(30, ge=1)  # per user, REST and socket together
+    chat_room_max_members: int = Field(500, ge=2)
+
+
 class LoggingSettings(BaseModel):
     level: str = "INFO"
     format: Literal["auto", "json", "console"] = "auto"
@@ -354,6 +401,7 @@ class Settings(BaseSettings):
     sms: SmsSettings = Field(default_factory=SmsSettings)
     user: UserSettings = Field(default_factory=UserSettings)
     notify: NotifySettings = Field(default_factory=NotifySettings)
+    realtime: RealtimeSettings = Field(default_factory=RealtimeSettings)
 
     @classmethod
     def settings_customise_sources(

@@ -4,9 +4,10 @@ description every block exports from its `__init__.py`.
 One Runtime is built per process in `create_app`'s lifespan (or by a CLI command) and handed
 to services as a keyword argument; nothing here is a module-level global.
 
-Integrations that lib defines the protocol of (storage, mailer, SMS sender) are typed fields,
-set by the block that owns them at start-up and read through `get_storage(runtime)`,
-`mailer_of(runtime)`, `sms_of(runtime)`, which say which block to enable when one is missing.
+Integrations that lib defines the protocol of (storage, mailer, SMS sender, broadcaster) are
+typed fields, set by the block that owns them at start-up and read through
+`get_storage(runtime)`, `mailer_of(runtime)`, `sms_of(runtime)`, `broadcaster_of(runtime)`,
+which say which block to enable when one is missing.
 A block's own per-process state goes in `runtime.slots` under a typed `Slot` it declares.
 """
 
@@ -35,6 +36,7 @@ from tessera.lib.tasks.outbox import EventBus
 if TYPE_CHECKING:
     from tessera.lib.mail.base import Mailer
     from tessera.lib.otp import OneTimeCodes
+    from tessera.lib.realtime.broker import Broadcaster
     from tessera.lib.sms.base import SmsSender
     from tessera.lib.storage.base import Storage
 
@@ -104,6 +106,7 @@ class Runtime:
     storage: Storage | None = None
     mailer: Mailer | None = None
     sms: SmsSender | None = None
+    broadcaster: Broadcaster | None = None
     # Made on first use (they read the server secret).
     codes: OneTimeCodes | None = None
     sealers: dict[str, Fernet] = field(default_factory=dict)

@@ -21,6 +21,7 @@ from typing import Annotated, Any, Protocol
 
 import anyio
 import jwt
+import structlog
 from argon2 import PasswordHasher as Argon2Hasher
 from argon2 import Type
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
@@ -30,6 +31,8 @@ from fastapi.security import OAuth2PasswordBearer
 from tessera.lib.config import Settings
 from tessera.lib.db import utcnow
 from tessera.lib.errors import Forbidden, Unauthorized
+
+log = structlog.get_logger("tessera.security")
 
 REFRESH_TOKEN_PREFIX = "tsr_"  # noqa: S105 - a marker, not a secret
 
@@ -233,13 +236,35 @@ class PrincipalSource(Protocol):
     async def load(self, user_id: int) -> Principal | None: ...
 
 
+@dataclass(frozen=True, slots=True)
+class RevocationNotice:
+    """Announced when tokens or sessions are revoked, so open sockets can close at once."""
+
+    jtis: tuple[str, ...] = ()
+    session_ids: tuple[str, ...] = ()
+
+
+RevocationListener = Callable[[RevocationNotice], None]
+
+
 class Revocations:
-    """Redis marks that end access tokens before they expire (logout, revoked sessions)."""
+    """Redis marks that end access tokens before they expire (logout, revoked sessions).
+
+    Every revocation is also announced: to listeners in this process at once, and on the
+    Redis pub/sub channel `announce_channel` for other instances (the realtime block closes
+    the sockets signed in with a revoked token or session). Marks are written first, so a
+    listener that re-checks them agrees with the announcement.
+    """
 
     def __init__(self, redis: Any, prefix: str, access_ttl_seconds: int) -> None:
         self.redis = redis
         self.prefix = f"{prefix}:auth"
         self.ttl = access_ttl_seconds
+        self._listeners: list[RevocationListener] = []
+
+    @property
+    def announce_channel(self) -> str:
+        return f"{self.prefix}:revoked"
 
     def jti_key(self, jti: str) -> str:
         return f"{self.prefix}:denied_jti:{jti}"
@@ -252,6 +277,7 @@ class Revocations:
         if expires_at is not None:
             remaining = max(1, int((expires_at - utcnow()).total_seconds()) + 1)
         await self.redis.set(self.jti_key(jti), b"1", ex=remaining)
+        await self._announce(RevocationNotice(jtis=(jti,)))
 
     async def revoke_sessions(self, session_ids: list[str]) -> None:
         # An access token lives at most `ttl` seconds, so the mark may expire with it.
@@ -261,6 +287,43 @@ class Revocations:
             for session_id in session_ids:
                 pipe.set(self.session_key(session_id), b"1", ex=self.ttl + 5)
             await pipe.execute()
+        await self._announce(RevocationNotice(session_ids=tuple(session_ids)))
+
+    def add_listener(self, listener: RevocationListener) -> None:
+        self._listeners.append(listener)
+
+    def remove_listener(self, listener: RevocationListener) -> None:
+        if listener in self._listeners:
+            self._listeners.remove(listener)
+
+    async def _announce(self, notice: RevocationNotice) -> None:
+        self._notify(notice)
+        payload = json.dumps({"jtis": list(notice.jtis), "sessions": list(notice.session_ids)})
+        try:
+            await self.redis.publish(self.announce_channel, payload)
+        except Exception as exc:
+            # The marks are written; other instances also re-check them periodically.
+            log.warning("revocation_announce_failed", error=repr(exc)[:200])
+
+    def receive_announcement(self, payload: bytes) -> None:
+        """An announcement from another instance (or this one, echoed by Redis)."""
+        try:
+            data = json.loads(payload)
+            notice = RevocationNotice(
+                jtis=tuple(str(jti) for jti in data.get("jtis", [])),
+                session_ids=tuple(str(sid) for sid in data.get("sessions", [])),
+            )
+        except (ValueError, TypeError, AttributeError):
+            log.warning("revocation_announcement_unreadable")
+            return
+        self._notify(notice)
+
+    def _notify(self, notice: RevocationNotice) -> None:
+        for listener in list(self._listeners):
+            try:
+                listener(notice)
+            except Exception:
+                log.exception("revocation_listener_failed")
 
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
@@ -270,13 +333,9 @@ def _runtime(request: Request) -> Any:
     return request.app.state.runtime
 
 
-async def current_principal(
-    request: Request, token: Annotated[str | None, Depends(oauth2_scheme)]
-) -> Principal:
-    if not token:
-        raise Unauthorized("A bearer token is required.", code="auth.missing_token")
-    runtime = _runtime(request)
-    claims = runtime.tokens.decode_access(token)
+async def principal_from_claims(runtime: Any, claims: AccessClaims) -> Principal:
+    """The principal behind verified claims, unless the token, its session or the account was
+    revoked or disabled meanwhile: one Redis round trip (plus a load on a cache miss)."""
     revocations: Revocations = runtime.revocations
     source: PrincipalSource = runtime.principal_source
     denied, revoked, cached = await runtime.redis.mget(
@@ -297,8 +356,22 @@ async def current_principal(
         raise Unauthorized("The token's user no longer exists.", code="auth.user_not_found")
     if not principal.is_active:
         raise Unauthorized("This account is disabled.", code="auth.user_inactive")
-    request.scope.setdefault("state", {})["user_id"] = principal.id
     return principal.with_token(claims)
+
+
+async def principal_from_token(runtime: Any, token: str) -> Principal:
+    """Verify an access token (HTTP header or WebSocket auth frame) and load its principal."""
+    return await principal_from_claims(runtime, runtime.tokens.decode_access(token))
+
+
+async def current_principal(
+    request: Request, token: Annotated[str | None, Depends(oauth2_scheme)]
+) -> Principal:
+    if not token:
+        raise Unauthorized("A bearer token is required.", code="auth.missing_token")
+    principal = await principal_from_token(_runtime(request), token)
+    request.scope.setdefault("state", {})["user_id"] = principal.id
+    return principal
 
 
 CurrentUser = Annotated[Principal, Depends(current_principal)]

@@ -226,6 +226,9 @@ class OutboxWorker:
         log.info("worker_started", handlers=[sub.name for sub in self.bus.subscriptions])
         next_run = {job.name: time.monotonic() + job.interval_seconds for job in self.bus.jobs}
         while not stop.is_set():
+            # Cleared before looking, not after: an event committed while this batch runs
+            # must wake the next wait, not be left for the poll interval.
+            self._wake.clear()
             try:
                 claimed = await self.run_once()
             except Exception:
@@ -240,7 +243,6 @@ class OutboxWorker:
                         log.exception("periodic_job_failed", job=job.name)
             if claimed:
                 continue  # more may be waiting: no sleep between full batches
-            self._wake.clear()
             stop_wait = asyncio.ensure_future(stop.wait())
             wake_wait = asyncio.ensure_future(self._wake.wait())
             await asyncio.wait(
