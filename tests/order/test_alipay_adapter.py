@@ -222,8 +222,9 @@ async def test_answers_that_fail_verification_or_never_come_decide_nothing(alipa
         await alipay.query_trade("T106P01")
     fake.tamper_answers = False
     fake.down = True
-    with pytest.raises(ProviderUnavailable, match="503"):
+    with pytest.raises(ProviderUnavailable, match="503") as down:
         await alipay.query_trade("T106P01")
+    assert down.value.sent  # it reached the provider: the outcome is unknown
     fake.down = False
     wrong_key = AlipayGateway(
         settings_for(fake, private_key=private_pem(cached_key("someone-else"))),
@@ -233,8 +234,9 @@ async def test_answers_that_fail_verification_or_never_come_decide_nothing(alipa
         await wrong_key.create_trade(trade("T106P02"))
     await wrong_key.aclose()
     fake.stop()
-    with pytest.raises(ProviderUnavailable, match="unreachable"):
+    with pytest.raises(ProviderUnavailable, match="unreachable") as unreachable:
         await alipay.query_trade("T106P01")
+    assert not unreachable.value.sent  # no connection: nothing was sent
 
 
 async def test_a_currency_alipay_does_not_take_is_refused(alipay):

@@ -242,8 +242,9 @@ async def test_answers_that_fail_verification_or_never_come_decide_nothing(wecha
         await wechat.query_trade("W106P01")
     fake.unsigned_answers = False
     fake.down = True
-    with pytest.raises(ProviderUnavailable, match="503"):
+    with pytest.raises(ProviderUnavailable, match="503") as down:
         await wechat.query_trade("W106P01")
+    assert down.value.sent  # it reached the provider: the outcome is unknown
     fake.down = False
     wrong_serial = WechatPayGateway(
         settings_for(fake, merchant_serial_no="0123456789ABCDEF"), notify_url=NOTIFY_URL
@@ -252,8 +253,9 @@ async def test_answers_that_fail_verification_or_never_come_decide_nothing(wecha
         await wrong_serial.create_trade(trade("W106P02"))
     await wrong_serial.aclose()
     fake.stop()
-    with pytest.raises(ProviderUnavailable, match="unreachable"):
+    with pytest.raises(ProviderUnavailable, match="unreachable") as unreachable:
         await wechat.query_trade("W106P01")
+    assert not unreachable.value.sent  # no connection: nothing was sent
 
 
 # --- callbacks --------------------------------------------------------------------------

@@ -62,6 +62,7 @@ from tessera.blocks.order.integration.base import (
     TradeStatus,
     check_currency,
     parse_yuan,
+    unreachable,
     yuan_string,
 )
 from tessera.blocks.order.integration.crypto import (
@@ -397,7 +398,7 @@ class AlipayGateway:
                 headers={"Content-Type": "application/x-www-form-urlencoded;charset=utf-8"},
             )
         except httpx.HTTPError as exc:
-            raise ProviderUnavailable(f"alipay unreachable: {exc!r}", provider=NAME) from exc
+            raise unreachable(NAME, exc) from exc
         if response.status_code != 200:
             raise ProviderUnavailable(f"alipay answered HTTP {response.status_code}", provider=NAME)
         return response.text

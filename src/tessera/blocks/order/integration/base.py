@@ -18,6 +18,8 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Literal, Protocol
 
+import httpx
+
 # --- the original seam ----------------------------------------------------------------------
 
 
@@ -47,8 +49,19 @@ class PaymentError(Exception):
 class ProviderUnavailable(PaymentError):
     """The provider could not be reached, answered 5xx, or answered something that failed
     verification. The outcome of the call is unknown: decide nothing from it, retry later
-    (trade and refund numbers make retries idempotent at the provider).
+    (trade and refund numbers make retries idempotent at the provider). `sent` is False only
+    when the request certainly never left (no connection): then nothing exists over there.
     """
+
+    def __init__(self, message: str, *, provider: str = "", sent: bool = True) -> None:
+        super().__init__(message, provider=provider)
+        self.sent = sent
+
+
+def unreachable(provider: str, exc: Exception) -> ProviderUnavailable:
+    """The error for a failed HTTP call: a refused or failed connection sent nothing."""
+    sent = not isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout)
+    return ProviderUnavailable(f"{provider} unreachable: {exc!r}", provider=provider, sent=sent)
 
 
 class ProviderRejected(PaymentError):

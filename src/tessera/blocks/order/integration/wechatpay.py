@@ -54,6 +54,7 @@ from tessera.blocks.order.integration.base import (
     TradeState,
     TradeStatus,
     check_currency,
+    unreachable,
 )
 from tessera.blocks.order.integration.crypto import (
     aes_gcm_decrypt,
@@ -324,7 +325,7 @@ class WechatPayGateway:
                 method, self.settings.base_url + url, content=body.encode(), headers=headers
             )
         except httpx.HTTPError as exc:
-            raise ProviderUnavailable(f"wechatpay unreachable: {exc!r}", provider=NAME) from exc
+            raise unreachable(NAME, exc) from exc
         answer = _Answer(response.status_code, dict(response.headers), response.text)
         if answer.status >= 500:
             raise ProviderUnavailable(
