@@ -62,7 +62,6 @@ from tessera.blocks.order.integration.base import (
     TradeStatus,
     check_currency,
     parse_yuan,
-    unreachable,
     yuan_string,
 )
 from tessera.blocks.order.integration.crypto import (
@@ -73,6 +72,7 @@ from tessera.blocks.order.integration.crypto import (
     sign_sha256_rsa,
     verify_sha256_rsa,
 )
+from tessera.blocks.order.integration.http import unreachable
 from tessera.lib.config import AlipaySettings
 
 log = structlog.get_logger("tessera.order.alipay")

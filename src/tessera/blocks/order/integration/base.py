@@ -18,8 +18,6 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Literal, Protocol
 
-import httpx
-
 # --- the original seam ----------------------------------------------------------------------
 
 
@@ -56,12 +54,6 @@ class ProviderUnavailable(PaymentError):
     def __init__(self, message: str, *, provider: str = "", sent: bool = True) -> None:
         super().__init__(message, provider=provider)
         self.sent = sent
-
-
-def unreachable(provider: str, exc: Exception) -> ProviderUnavailable:
-    """The error for a failed HTTP call: a refused or failed connection sent nothing."""
-    sent = not isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout)
-    return ProviderUnavailable(f"{provider} unreachable: {exc!r}", provider=provider, sent=sent)
 
 
 class ProviderRejected(PaymentError):

@@ -54,7 +54,6 @@ from tessera.blocks.order.integration.base import (
     TradeState,
     TradeStatus,
     check_currency,
-    unreachable,
 )
 from tessera.blocks.order.integration.crypto import (
     aes_gcm_decrypt,
@@ -64,6 +63,7 @@ from tessera.blocks.order.integration.crypto import (
     sign_sha256_rsa,
     verify_sha256_rsa,
 )
+from tessera.blocks.order.integration.http import unreachable
 from tessera.lib.config import WechatPaySettings
 
 log = structlog.get_logger("tessera.order.wechatpay")
