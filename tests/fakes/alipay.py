@@ -154,7 +154,7 @@ class FakeAlipay:
         self.certificates[sn] = self.alipay_cert
         return sn
 
-    def start(self) -> FakeAlipay:
+    def start(self, port: int = 0) -> FakeAlipay:
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -184,7 +184,7 @@ class FakeAlipay:
                     return
                 self._reply(200, fake.handle(params), "text/html;charset=utf-8")
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
         ).start()
@@ -194,6 +194,12 @@ class FakeAlipay:
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
+
+    def restart(self) -> None:
+        """Serve again on the same port (after `stop`: the provider was down)."""
+        assert self._server is not None
+        port = self._server.server_address[1]
+        self.start(port)
 
     # --- the gateway --------------------------------------------------------------------
 

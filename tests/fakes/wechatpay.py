@@ -156,7 +156,7 @@ class FakeWechatPay:
 
     # --- server -------------------------------------------------------------------------
 
-    def start(self) -> FakeWechatPay:
+    def start(self, port: int = 0) -> FakeWechatPay:
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -187,7 +187,7 @@ class FakeWechatPay:
             def do_POST(self) -> None:
                 self._handle("POST")
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
         ).start()
@@ -197,6 +197,12 @@ class FakeWechatPay:
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
+
+    def restart(self) -> None:
+        """Serve again on the same port (after `stop`: the provider was down)."""
+        assert self._server is not None
+        port = self._server.server_address[1]
+        self.start(port)
 
     def signature_headers(
         self, body: str, *, platform: PlatformCert | None = None, timestamp: int | None = None
