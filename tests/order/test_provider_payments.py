@@ -359,6 +359,28 @@ async def test_an_order_whose_trade_was_paid_in_time_is_settled_not_expired(
         assert wechat_fake.trades[closed["out_trade_no"]].state == "CLOSED"
 
 
+async def test_expiry_waits_for_a_provider_it_cannot_ask_then_cancels(
+    api_with, alipay_fake, wechat_fake
+):
+    async with open_shop(api_with, alipay_fake, wechat_fake) as api:
+        shop = await make_shop(api)
+        order = await shop.order()
+        await shop.pay(order["id"], "wechatpay.native")
+        async with api.runtime.db.transaction() as uow:
+            await uow.session.execute(
+                update(OrderDO)
+                .where(OrderDO.id == order["id"])
+                .values(expires_at=utcnow() - timedelta(minutes=5))
+            )
+        wechat_fake.down = True
+        # Within `expiry_provider_patience_seconds` (an hour): the order waits.
+        assert await expire_unpaid_orders(runtime=api.runtime) == 0
+        assert (await shop.get_order(order["id"]))["status"] == "pending_payment"
+        api.settings.order.payments.expiry_provider_patience_seconds = 60
+        assert await expire_unpaid_orders(runtime=api.runtime) == 1
+        assert (await shop.get_order(order["id"]))["status"] == "cancelled"
+
+
 async def test_a_payment_after_cancel_is_refunded_and_stock_is_not_sold_twice(
     api_with, alipay_fake, wechat_fake
 ):

@@ -188,6 +188,10 @@ class PaymentSettings(BaseModel):
     # A trade younger than this is left to its callback.
     reconcile_grace_seconds: int = Field(60, ge=0)
     reconcile_batch_size: int = Field(50, ge=1, le=1000)
+    # Expiry asks the provider about an order's open trade before cancelling it; when the
+    # provider cannot be asked, it waits this long past the deadline, then cancels anyway
+    # (stock must not stay reserved for ever; a payment arriving later is refunded).
+    expiry_provider_patience_seconds: int = Field(3600, ge=0)
 
 
 class OrderSettings(BaseModel):

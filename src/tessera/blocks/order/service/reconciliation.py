@@ -37,10 +37,6 @@ from tessera.lib.tasks import Event
 
 log = structlog.get_logger("tessera.order.reconciliation")
 
-# Past its deadline by this much, an order is cancelled even if its provider cannot be
-# asked: stock must not stay reserved for ever (a payment arriving later is refunded).
-EXPIRY_PROVIDER_PATIENCE = timedelta(hours=1)
-
 
 async def _touch_attempt(runtime: Runtime, attempt_id: int) -> None:
     async with runtime.db.transaction() as uow:
@@ -178,9 +174,10 @@ async def _wait_before_expiry(runtime: Runtime, order_id: int) -> bool:
         try:
             trade = await provider.query_trade(attempt.out_trade_no)
         except ProviderUnavailable:
-            overdue = order.expires_at is not None and (
-                utcnow() - order.expires_at > EXPIRY_PROVIDER_PATIENCE
+            patience = timedelta(
+                seconds=runtime.settings.order.payments.expiry_provider_patience_seconds
             )
+            overdue = order.expires_at is not None and utcnow() - order.expires_at > patience
             if not overdue:
                 return True
             continue
