@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
+import pytest
 import pytest_asyncio
 
+from tests.fakes.alipay import FakeAlipay
+from tests.fakes.payment_keys import cached_key
+from tests.fakes.wechatpay import FakeWechatPay
 from tests.helpers import SignedIn, signed_in, unique
 
 
@@ -44,3 +49,17 @@ async def stock_of(api, product_id: int) -> int:
     response = await api.get(f"/api/v1/products/{product_id}")
     assert response.status_code == 200, response.text
     return int(response.json()["stock"])
+
+
+@pytest.fixture
+def alipay_fake() -> Iterator[FakeAlipay]:
+    fake = FakeAlipay(merchant_key=cached_key("it-alipay-merchant").public_key()).start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
+def wechat_fake() -> Iterator[FakeWechatPay]:
+    fake = FakeWechatPay(merchant_key=cached_key("it-wechat-merchant").public_key()).start()
+    yield fake
+    fake.stop()

@@ -16,7 +16,8 @@ How a block is written (read one, and you can read them all):
       events.py       the topics the block publishes: `Topic(name, Payload)` with EventPayload
                       models. Publish inside the use case's transaction (outbox); consumers
                       subscribe to the same Topic objects from their block's start-up hook.
-      integration.py  adapters to outside systems (payment providers, ...), when needed.
+      integration.py  adapters to outside systems, when needed (a package, `integration/`, when
+                      there are several: the order block's payment providers).
       utility.py      pure helpers; README.md: endpoints, events in and out, settings.
 
 Boundaries (checked by `make test`: import-linter contracts in pyproject.toml and

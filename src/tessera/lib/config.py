@@ -117,6 +117,86 @@ class TasksSettings(BaseModel):
     lease_seconds: int = Field(120, ge=5)
 
 
+class AlipaySettings(BaseModel):
+    """Alipay open platform (alipay.trade.*). Secrets come inline (better: from the
+    environment, `TESSERA_ORDER__PAYMENTS__ALIPAY__PRIVATE_KEY`) or from `*_file` paths.
+
+    Signature verification uses either the Alipay public key (key mode) or the three
+    certificates of certificate mode (`app_cert_file`, `alipay_cert_file`,
+    `alipay_root_cert_file`); set one of the two, not both.
+    """
+
+    app_id: str | None = None
+    gateway_url: str = "https://openapi.alipay.com/gateway.do"
+    # The application's RSA private key (PKCS#8 or PKCS#1, PEM or the bare base64 that
+    # Alipay's key tool prints); requests are signed RSA2 (SHA256withRSA) with it.
+    private_key: SecretStr | None = None
+    private_key_file: Path | None = None
+    # Key mode: the Alipay public key shown in the open platform console.
+    alipay_public_key: str | None = None
+    alipay_public_key_file: Path | None = None
+    # Certificate mode.
+    app_cert_file: Path | None = None
+    alipay_cert_file: Path | None = None
+    alipay_root_cert_file: Path | None = None
+    # The merchant's Alipay user id (2088...); when set, notifications for another
+    # seller are refused.
+    seller_id: str | None = None
+    # Where Alipay posts notifications; default: <callback_base_url>/api/v1/payments/alipay/callback
+    notify_url: str | None = None
+    # Where the buyer's browser returns after page and WAP pay.
+    return_url: str | None = None
+    quit_url: str | None = None
+    timeout_seconds: float = Field(10.0, gt=0)
+
+
+class WechatPaySettings(BaseModel):
+    """WeChat Pay API v3 (direct merchant). Secrets inline (better: environment) or `*_file`.
+
+    Callbacks and answers are verified against the platform certificates, downloaded from
+    `/v3/certificates`, cached and refreshed; or, for merchants moved to it, against the
+    WeChat Pay public key (`platform_public_key_file` + `platform_public_key_id`).
+    """
+
+    mch_id: str | None = None
+    app_id: str | None = None
+    # The merchant API private key (apiclient_key.pem) and its certificate's serial number.
+    private_key: SecretStr | None = None
+    private_key_file: Path | None = None
+    merchant_serial_no: str | None = None
+    # The API v3 key (32 bytes) set in the merchant platform.
+    api_v3_key: SecretStr | None = None
+    api_v3_key_file: Path | None = None
+    platform_public_key_file: Path | None = None
+    platform_public_key_id: str | None = None
+    base_url: str = "https://api.mch.weixin.qq.com"
+    # Default: <callback_base_url>/api/v1/payments/wechatpay/callback (refunds use the same).
+    notify_url: str | None = None
+    certificate_refresh_seconds: int = Field(12 * 3600, ge=60)
+    # A callback signed by an unknown serial triggers a download at most this often.
+    certificate_min_refresh_seconds: int = Field(60, ge=1)
+    h5_type: Literal["Wap", "iOS", "Android"] = "Wap"
+    timeout_seconds: float = Field(10.0, gt=0)
+
+
+class PaymentSettings(BaseModel):
+    # Public base URL the providers call back (https://shop.example.com); each provider's
+    # notify URL defaults to it + /api/v1/payments/<provider>/callback.
+    callback_base_url: str | None = None
+    alipay: AlipaySettings = Field(default_factory=AlipaySettings)
+    wechatpay: WechatPaySettings = Field(default_factory=WechatPaySettings)
+    # The reconciliation job: queries started trades whose callback has not come, closes
+    # trades of orders that expired or were cancelled, refunds payments that came too late.
+    reconcile_interval_seconds: float = Field(60.0, gt=0)
+    # A trade younger than this is left to its callback.
+    reconcile_grace_seconds: int = Field(60, ge=0)
+    reconcile_batch_size: int = Field(50, ge=1, le=1000)
+    # Expiry asks the provider about an order's open trade before cancelling it; when the
+    # provider cannot be asked, it waits this long past the deadline, then cancels anyway
+    # (stock must not stay reserved for ever; a payment arriving later is refunded).
+    expiry_provider_patience_seconds: int = Field(3600, ge=0)
+
+
 class OrderSettings(BaseModel):
     default_currency: str = Field("CNY", pattern=r"^[A-Z]{3}$")
     # Unpaid orders are cancelled (stock restored) after this long.
@@ -126,6 +206,9 @@ class OrderSettings(BaseModel):
     payment_methods: list[str] = Field(default_factory=lambda: ["sandbox"])
     # HMAC-SHA256 secrets of payment providers' webhooks, by provider name.
     payment_webhook_secrets: dict[str, SecretStr] = Field(default_factory=dict)
+    # Alipay and WeChat Pay (methods `alipay.page`, `alipay.wap`, `alipay.qr`,
+    # `wechatpay.native`, `wechatpay.jsapi`, `wechatpay.h5` in payment_methods).
+    payments: PaymentSettings = Field(default_factory=PaymentSettings)
     product_cache_ttl_seconds: int = Field(300, ge=1)
     order_cache_ttl_seconds: int = Field(120, ge=1)
 
@@ -453,6 +536,13 @@ class Settings(BaseSettings):
             )
         return self
 
+    @model_validator(mode="after")
+    def _payment_providers_complete(self) -> Settings:
+        problems = payment_configuration_problems(self)
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
     @property
     def embedded(self) -> bool:
         """True when some state lives inside this process (SQLite or in-process cache)."""
@@ -489,3 +579,134 @@ class Settings(BaseSettings):
 
 def load_settings(**overrides: Any) -> Settings:
     return Settings(**overrides)
+
+
+PAYMENT_PROVIDERS = ("alipay", "wechatpay")
+
+
+def _env_name(path: str) -> str:
+    return "TESSERA_" + path.upper().replace(".", "__")
+
+
+def _missing(path: str, *alternatives: str) -> str:
+    names = " or ".join(f"{name} ({_env_name(name)})" for name in (path, *alternatives))
+    return f"{names} is missing"
+
+
+def _alipay_problems(alipay: AlipaySettings) -> list[str]:
+    prefix = "order.payments.alipay."
+    problems = []
+    if not alipay.app_id:
+        problems.append(_missing(prefix + "app_id"))
+    if alipay.private_key is None and alipay.private_key_file is None:
+        problems.append(_missing(prefix + "private_key", prefix + "private_key_file"))
+    key_mode = alipay.alipay_public_key is not None or alipay.alipay_public_key_file is not None
+    cert_files = {
+        "app_cert_file": alipay.app_cert_file,
+        "alipay_cert_file": alipay.alipay_cert_file,
+        "alipay_root_cert_file": alipay.alipay_root_cert_file,
+    }
+    cert_mode = any(value is not None for value in cert_files.values())
+    if key_mode and cert_mode:
+        problems.append(
+            "order.payments.alipay: set either alipay_public_key(_file) (key mode) or the "
+            "three certificate files (certificate mode), not both"
+        )
+    elif cert_mode:
+        problems += [_missing(prefix + name) for name, value in cert_files.items() if value is None]
+    elif not key_mode:
+        problems.append(
+            _missing(prefix + "alipay_public_key", prefix + "alipay_public_key_file")
+            + " (or the certificate files of certificate mode)"
+        )
+    return problems
+
+
+def _wechatpay_problems(wechatpay: WechatPaySettings) -> list[str]:
+    prefix = "order.payments.wechatpay."
+    problems = [
+        _missing(prefix + name)
+        for name in ("mch_id", "app_id", "merchant_serial_no")
+        if not getattr(wechatpay, name)
+    ]
+    if wechatpay.private_key is None and wechatpay.private_key_file is None:
+        problems.append(_missing(prefix + "private_key", prefix + "private_key_file"))
+    if wechatpay.api_v3_key is None and wechatpay.api_v3_key_file is None:
+        problems.append(_missing(prefix + "api_v3_key", prefix + "api_v3_key_file"))
+    if (wechatpay.platform_public_key_file is None) != (wechatpay.platform_public_key_id is None):
+        problems.append(
+            "order.payments.wechatpay.platform_public_key_file and platform_public_key_id "
+            "go together"
+        )
+    return problems
+
+
+PAYMENT_METHODS = {
+    "alipay": ("alipay.page", "alipay.wap", "alipay.qr"),
+    "wechatpay": ("wechatpay.native", "wechatpay.jsapi", "wechatpay.h5"),
+}
+_CREDENTIAL_KEYS = {
+    "alipay": {
+        "app_id",
+        "private_key",
+        "private_key_file",
+        "alipay_public_key",
+        "alipay_public_key_file",
+        "app_cert_file",
+        "alipay_cert_file",
+        "alipay_root_cert_file",
+    },
+    "wechatpay": {
+        "mch_id",
+        "app_id",
+        "private_key",
+        "private_key_file",
+        "merchant_serial_no",
+        "api_v3_key",
+        "api_v3_key_file",
+        "platform_public_key_file",
+        "platform_public_key_id",
+    },
+}
+
+
+def _provider_touched(provider: str, section: BaseModel) -> bool:
+    """True when any credential of a provider section was set (file, environment)."""
+    return bool(section.model_fields_set & _CREDENTIAL_KEYS[provider])
+
+
+def payment_configuration_problems(settings: Settings) -> list[str]:
+    """What stops the configured payment providers from working, one message per key.
+
+    A provider whose methods are listed in `order.payment_methods` must be complete in
+    every environment; in production, a provider with only some keys set is refused too
+    (a half-configured provider is a deployment mistake, not a choice).
+    """
+    order = settings.order
+    payments = order.payments
+    problems: list[str] = []
+    known = {method for methods in PAYMENT_METHODS.values() for method in methods}
+    problems += [
+        f"order.payment_methods: unknown method {method!r} (known: {', '.join(sorted(known))})"
+        for method in order.payment_methods
+        if "." in method and method not in known
+    ]
+    for provider in PAYMENT_PROVIDERS:
+        section: AlipaySettings | WechatPaySettings = getattr(payments, provider)
+        listed = any(method in PAYMENT_METHODS[provider] for method in order.payment_methods)
+        touched = _provider_touched(provider, section)
+        if not listed and not (settings.env == "production" and touched):
+            continue
+        found = (
+            _alipay_problems(payments.alipay)
+            if provider == "alipay"
+            else _wechatpay_problems(payments.wechatpay)
+        )
+        if listed and not (section.notify_url or payments.callback_base_url):
+            found.append(
+                _missing(
+                    f"order.payments.{provider}.notify_url", "order.payments.callback_base_url"
+                )
+            )
+        problems += found
+    return problems

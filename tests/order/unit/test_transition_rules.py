@@ -33,7 +33,7 @@ MAY = {
     "ship": {"staff"},
     "complete": {"owner", "staff"},
     "cancel": {"owner", "staff", "system"},
-    "refund": {"staff"},
+    "refund": {"staff", "system"},  # the system: when the provider confirms a refund
 }
 
 

@@ -16,12 +16,17 @@ from tessera.blocks.order.model.dto import (
     OrderOut,
     OrderStatus,
     PayIn,
+    PaymentAttemptOut,
     PaymentCallbackOut,
+    PaymentMethodOut,
+    PayOut,
     ProductCreateIn,
     ProductOut,
     ProductStatus,
     ProductUpdateIn,
     ReasonIn,
+    RefundIn,
+    RefundOut,
     ShipIn,
 )
 from tessera.lib.errors import problem_responses
@@ -181,14 +186,62 @@ async def order_history(
 TRANSITION_ERRORS = problem_responses(400, 401, 403, 404, 409, 422)
 
 
-@router.post("/orders/{order_id}/pay", tags=["orders"], responses=TRANSITION_ERRORS)
+PAY_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "The order, and the provider trade to pay (`payment.checkout`)",
+        "headers": {
+            "Idempotent-Replayed": {
+                "description": "`true` when the answer is a replay of an earlier request",
+                "schema": {"type": "string", "enum": ["true"]},
+            }
+        },
+    },
+    **problem_responses(400, 401, 403, 404, 409, 422, 503),
+}
+
+
+@router.post(
+    "/orders/{order_id}/pay", tags=["orders"], response_model=PayOut, responses=PAY_RESPONSES
+)
 async def pay_order(
-    order_id: int, body: PayIn, runtime: RuntimeDep, principal: CurrentUser
-) -> OrderOut:
-    """Pay your order (`sandbox` pays at once; other methods settle by webhook)."""
-    return await service.pay_order(
-        runtime=runtime, principal=principal, order_id=order_id, method=body.method
+    order_id: int,
+    body: PayIn,
+    request: Request,
+    response: Response,
+    runtime: RuntimeDep,
+    principal: CurrentUser,
+    idempotency_key: IdempotencyKey = None,
+) -> PayOut:
+    """Pay your order. `sandbox` pays at once. Alipay and WeChat Pay start one provider trade
+    and answer what the buyer needs in `payment.checkout` (see `method`); the order becomes
+    `paid` when the provider confirms. Asking again with the same method while the trade can
+    be paid answers the same trade; the same `Idempotency-Key` replays the first answer.
+    503 `payment.provider_unavailable`: the provider could not be reached, nothing changed."""
+    paid = await service.pay_order(
+        runtime=runtime,
+        principal=principal,
+        order_id=order_id,
+        data=body,
+        idempotency_key=idempotency_key,
+        client_ip=request.client.host if request.client else None,
     )
+    if paid.replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    return paid.order
+
+
+@router.get("/orders/{order_id}/payments", tags=["orders"], responses=problem_responses(401, 404))
+async def list_payments(
+    order_id: int, runtime: RuntimeDep, principal: CurrentUser
+) -> list[PaymentAttemptOut]:
+    """The provider trades of an order, one per payment attempt."""
+    return await service.list_payments(runtime=runtime, principal=principal, order_id=order_id)
+
+
+@router.get("/payments/methods", tags=["payments"])
+async def payment_methods(runtime: RuntimeDep) -> list[PaymentMethodOut]:
+    """The payment methods of this installation and the checkout fields each returns."""
+    return service.payment_methods(runtime=runtime)
 
 
 @router.post("/orders/{order_id}/ship", tags=["orders"], responses=TRANSITION_ERRORS)
@@ -227,7 +280,9 @@ async def cancel_order(
 async def refund_order(
     order_id: int, runtime: RuntimeDep, principal: CurrentUser, body: ReasonIn | None = None
 ) -> OrderOut:
-    """Staff: refund a paid order; its stock returns to the shelf."""
+    """Staff: refund everything left of a paid order through its payment provider. The order
+    becomes `refunded` (stock back) when the provider confirms; `GET .../refunds` shows the
+    refund's own state."""
     return await service.refund_order(
         runtime=runtime,
         principal=principal,
@@ -236,19 +291,95 @@ async def refund_order(
     )
 
 
+REFUND_RESPONSES: dict[int | str, dict[str, Any]] = {
+    201: {
+        "description": "The refund, in the state the provider left it (`requested`: "
+        "the provider could not be reached yet; it is retried)",
+        "headers": {
+            "Idempotent-Replayed": {
+                "description": "`true` when the answer is a replay of an earlier request",
+                "schema": {"type": "string", "enum": ["true"]},
+            }
+        },
+    },
+    **problem_responses(400, 401, 403, 404, 409, 422),
+}
+
+
+@router.post(
+    "/orders/{order_id}/refunds",
+    tags=["orders"],
+    status_code=status.HTTP_201_CREATED,
+    response_model=RefundOut,
+    responses=REFUND_RESPONSES,
+)
+async def request_refund(
+    order_id: int,
+    body: RefundIn,
+    runtime: RuntimeDep,
+    principal: CurrentUser,
+    response: Response,
+    idempotency_key: IdempotencyKey = None,
+) -> RefundOut:
+    """Staff (`order:manage`): refund part or all of a paid, shipped or completed order
+    through its payment provider (`amount` defaults to everything not yet refunded)."""
+    requested = await service.request_refund(
+        runtime=runtime,
+        principal=principal,
+        order_id=order_id,
+        amount=body.amount,
+        reason=body.reason,
+        idempotency_key=idempotency_key,
+    )
+    if requested.replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    return requested.refund
+
+
+@router.get("/orders/{order_id}/refunds", tags=["orders"], responses=problem_responses(401, 404))
+async def list_refunds(
+    order_id: int, runtime: RuntimeDep, principal: CurrentUser
+) -> list[RefundOut]:
+    return await service.list_refunds(runtime=runtime, principal=principal, order_id=order_id)
+
+
+CALLBACK_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "Accepted. Generic webhooks get JSON; Alipay gets `success` "
+        "(text/plain); WeChat Pay gets 204 with no body",
+        "content": {"text/plain": {"schema": {"type": "string", "enum": ["success"]}}},
+    },
+    204: {"description": "WeChat Pay: accepted"},
+    **problem_responses(401, 404, 409, 422),
+}
+
+
 @router.post(
     "/payments/{provider}/callback",
     tags=["payments"],
-    responses=problem_responses(401, 404, 409, 422),
+    response_model=PaymentCallbackOut,
+    responses=CALLBACK_RESPONSES,
 )
 async def payment_callback(
     provider: str,
     request: Request,
     runtime: RuntimeDep,
     signature: Annotated[str | None, Header(alias="X-Tessera-Signature")] = None,
-) -> PaymentCallbackOut:
-    """Payment provider webhook, signed `X-Tessera-Signature: sha256=<HMAC of the body>`."""
+) -> Any:
+    """Where payment providers confirm payments and refunds (register it with them):
+    `/api/v1/payments/alipay/callback` (Alipay asynchronous notifications),
+    `/api/v1/payments/wechatpay/callback` (WeChat Pay payment and refund callbacks), or a
+    generic provider's webhook signed `X-Tessera-Signature: sha256=<HMAC of the body>`.
+    Alipay and WeChat Pay are answered in their own format; a callback that fails
+    verification is refused (401) before anything in it is read."""
     body = await request.body()
+    if provider not in runtime.settings.order.payment_webhook_secrets:
+        answer = await service.handle_provider_callback(
+            runtime=runtime, provider=provider, headers=dict(request.headers), body=body
+        )
+        return Response(
+            content=answer.body, status_code=answer.status_code, media_type=answer.media_type
+        )
     return await service.handle_payment_callback(
         runtime=runtime, provider=provider, body=body, signature=signature
     )

@@ -10,14 +10,16 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tessera.blocks.order.model.do import (
     IdempotencyRecordDO,
     OrderDO,
     OrderHistoryDO,
+    PaymentAttemptDO,
     PaymentDO,
+    PaymentRefundDO,
     ProductDO,
 )
 from tessera.lib.db import escape_like
@@ -200,4 +202,151 @@ async def get_payment(session: AsyncSession, provider: str, provider_ref: str) -
         select(PaymentDO).where(
             PaymentDO.provider == provider, PaymentDO.provider_ref == provider_ref
         )
+    )
+
+
+async def payments_of_order(session: AsyncSession, order_id: int) -> list[PaymentDO]:
+    rows = await session.execute(
+        select(PaymentDO).where(PaymentDO.order_id == order_id).order_by(PaymentDO.id)
+    )
+    return list(rows.scalars())
+
+
+async def claim_order_for_payment(
+    session: AsyncSession, *, order_id: int, seen_version: int
+) -> bool:
+    """Serialise pay requests of one order: bump its version if it is still the one read
+    and the order still waits for payment. Of two concurrent requests one gets True."""
+    result = await session.execute(
+        update(OrderDO)
+        .where(
+            OrderDO.id == order_id,
+            OrderDO.version == seen_version,
+            OrderDO.status == "pending_payment",
+        )
+        .values(version=OrderDO.version + 1)
+        .execution_options(synchronize_session=False)
+    )
+    return _rowcount(result) == 1
+
+
+async def claim_order_for_refund(
+    session: AsyncSession, *, order_id: int, seen_version: int
+) -> bool:
+    """Serialise refund requests of one order (their sum must never exceed what was paid)."""
+    result = await session.execute(
+        update(OrderDO)
+        .where(OrderDO.id == order_id, OrderDO.version == seen_version)
+        .values(version=OrderDO.version + 1)
+        .execution_options(synchronize_session=False)
+    )
+    return _rowcount(result) == 1
+
+
+async def attempts_of_order(session: AsyncSession, order_id: int) -> list[PaymentAttemptDO]:
+    rows = await session.execute(
+        select(PaymentAttemptDO)
+        .where(PaymentAttemptDO.order_id == order_id)
+        .order_by(PaymentAttemptDO.id)
+    )
+    return list(rows.scalars())
+
+
+async def get_attempt(
+    session: AsyncSession, attempt_id: int, *, for_update: bool = False
+) -> PaymentAttemptDO | None:
+    query = select(PaymentAttemptDO).where(PaymentAttemptDO.id == attempt_id)
+    if for_update:
+        query = query.with_for_update()
+    return await session.scalar(query)
+
+
+async def get_attempt_by_trade_no(
+    session: AsyncSession, out_trade_no: str, *, for_update: bool = False
+) -> PaymentAttemptDO | None:
+    query = select(PaymentAttemptDO).where(PaymentAttemptDO.out_trade_no == out_trade_no)
+    if for_update:
+        query = query.with_for_update()
+    return await session.scalar(query)
+
+
+async def delete_attempt(session: AsyncSession, attempt_id: int) -> None:
+    await session.execute(delete(PaymentAttemptDO).where(PaymentAttemptDO.id == attempt_id))
+
+
+async def attempts_to_reconcile(
+    session: AsyncSession, *, statuses: Sequence[str], touched_before: datetime, limit: int
+) -> list[tuple[PaymentAttemptDO, OrderDO]]:
+    """Open or orphaned trades nobody has looked at since `touched_before`, oldest first,
+    with their orders."""
+    rows = await session.execute(
+        select(PaymentAttemptDO, OrderDO)
+        .join(OrderDO, OrderDO.id == PaymentAttemptDO.order_id)
+        .where(
+            PaymentAttemptDO.status.in_(statuses),
+            PaymentAttemptDO.updated_at < touched_before,
+        )
+        .order_by(PaymentAttemptDO.updated_at, PaymentAttemptDO.id)
+        .limit(limit)
+    )
+    return [(attempt, order) for attempt, order in rows.all()]
+
+
+async def refunds_of_order(session: AsyncSession, order_id: int) -> list[PaymentRefundDO]:
+    rows = await session.execute(
+        select(PaymentRefundDO)
+        .where(PaymentRefundDO.order_id == order_id)
+        .order_by(PaymentRefundDO.id)
+    )
+    return list(rows.scalars())
+
+
+async def get_refund(
+    session: AsyncSession, refund_id: int, *, for_update: bool = False
+) -> PaymentRefundDO | None:
+    query = select(PaymentRefundDO).where(PaymentRefundDO.id == refund_id)
+    if for_update:
+        query = query.with_for_update()
+    return await session.scalar(query)
+
+
+async def get_refund_by_no(
+    session: AsyncSession, out_refund_no: str, *, for_update: bool = False
+) -> PaymentRefundDO | None:
+    query = select(PaymentRefundDO).where(PaymentRefundDO.out_refund_no == out_refund_no)
+    if for_update:
+        query = query.with_for_update()
+    return await session.scalar(query)
+
+
+async def refunds_to_reconcile(
+    session: AsyncSession, *, statuses: Sequence[str], touched_before: datetime, limit: int
+) -> list[PaymentRefundDO]:
+    rows = await session.execute(
+        select(PaymentRefundDO)
+        .where(
+            PaymentRefundDO.status.in_(statuses),
+            PaymentRefundDO.updated_at < touched_before,
+        )
+        .order_by(PaymentRefundDO.updated_at, PaymentRefundDO.id)
+        .limit(limit)
+    )
+    return list(rows.scalars())
+
+
+async def delete_idempotency_record(session: AsyncSession, user_id: int, key: str) -> None:
+    await session.execute(
+        delete(IdempotencyRecordDO).where(
+            IdempotencyRecordDO.user_id == user_id, IdempotencyRecordDO.idempotency_key == key
+        )
+    )
+
+
+async def add_refunded_amount(session: AsyncSession, order_id: int, amount: Decimal) -> None:
+    """Count a succeeded refund, atomically (two refunds may settle at once)."""
+    await session.execute(
+        update(OrderDO)
+        .where(OrderDO.id == order_id)
+        .values(refunded_amount=OrderDO.refunded_amount + amount)
+        .execution_options(synchronize_session=False)
     )

@@ -4,6 +4,9 @@ Every `order.*` topic carries the same `OrderEvent` payload: a snapshot of the o
 the change. Consumers: notify (mail/SMS per the owner's settings); realtime and report later.
 `product.changed` says which products changed (catalogue edits, stock moved by orders); a
 consumer that needs the new state reads it through the order service (cached).
+`order.refund_*` follow a refund through the payment provider (`RefundEvent`);
+`order.refund_due` is the order block's own job: a refund it owes (a payment that arrived
+after its order was cancelled) waiting to be sent to the provider.
 """
 
 from __future__ import annotations
@@ -83,4 +86,39 @@ PRODUCT_CHANGED = Topic(
     "product.changed",
     ProductChanged,
     description="Products were created, edited, deleted, or their stock moved",
+)
+
+
+class RefundEvent(EventPayload):
+    """A refund of an order through its payment provider, as it is after the change."""
+
+    refund_id: int
+    order_id: int
+    order_no: str
+    user_id: int
+    provider: str
+    out_refund_no: str
+    amount: str  # decimal string, like the API
+    currency: str
+    status: str  # requested | pending | succeeded | failed
+    automatic: bool  # Tessera refunded a payment it could not accept (e.g. after cancel)
+    reason: str | None = None
+    detail: str | None = None
+    occurred_at: datetime | None = None
+
+
+ORDER_REFUND_SUCCEEDED = Topic(
+    "order.refund_succeeded",
+    RefundEvent,
+    description="The payment provider confirmed a refund (full or partial)",
+)
+ORDER_REFUND_FAILED = Topic(
+    "order.refund_failed",
+    RefundEvent,
+    description="The payment provider refused or gave up a refund",
+)
+ORDER_REFUND_DUE = Topic(
+    "order.refund_due",
+    RefundEvent,
+    description="A refund Tessera owes (a late or second payment) waits to be sent",
 )

@@ -123,6 +123,8 @@ class OrderOut(BaseModel):
     shipping_address: str | None
     note: str | None
     payment_method: str | None
+    # What the payment provider confirmed refunding (partial refunds keep the status).
+    refunded_amount: MoneyOut = Decimal("0.00")
     carrier: str | None
     tracking_no: str | None
     expires_at: datetime | None
@@ -139,8 +141,130 @@ class OrderHistoryOut(BaseModel):
     at: datetime
 
 
+PAY_METHOD_DESCRIPTION = """How to pay; one of `order.payment_methods` (`GET /payments/methods`):
+
+| method | what the answer's `payment.checkout` holds |
+| --- | --- |
+| `sandbox` | nothing: the order is paid at once (demos and tests) |
+| `alipay.page` | `redirect_url` and `form`: Alipay's desktop cashier |
+| `alipay.wap` | `redirect_url` and `form`: Alipay's mobile web cashier |
+| `alipay.qr` | `qr_code_url`: show it as a QR code; the buyer scans it with Alipay |
+| `wechatpay.native` | `qr_code_url` (`weixin://...`): show it as a QR code for WeChat |
+| `wechatpay.jsapi` | `jsapi`: `WeixinJSBridge` `getBrandWCPayRequest` parameters (needs `openid`) |
+| `wechatpay.h5` | `redirect_url`: WeChat Pay's mobile web page |
+| other names | a generic provider that confirms by signed webhook |
+"""
+
+
 class PayIn(_In):
-    method: str = Field(min_length=1, max_length=32, pattern=r"^[a-z0-9_]+$")
+    method: str = Field(
+        min_length=1,
+        max_length=32,
+        pattern=r"^[a-z0-9_]+(\.[a-z0-9_]+)?$",
+        description=PAY_METHOD_DESCRIPTION,
+        examples=["sandbox", "alipay.qr", "wechatpay.native"],
+    )
+    # WeChat JSAPI pays as a known user of the merchant's official account or mini program.
+    openid: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=128,
+        pattern=r"^[A-Za-z0-9_-]+$",
+        description="The buyer's openid under the merchant's app id (`wechatpay.jsapi` only)",
+    )
+
+
+class PaymentFormOut(BaseModel):
+    """An HTML form for the buyer's browser to submit (Alipay page and WAP pay)."""
+
+    action: str
+    method: Literal["POST"]
+    fields: dict[str, str]
+
+
+class CheckoutOut(BaseModel):
+    """What the buyer needs to pay; which fields are set depends on the method."""
+
+    qr_code_url: str | None = Field(
+        default=None, description="`alipay.qr`, `wechatpay.native`: encode it as a QR code"
+    )
+    redirect_url: str | None = Field(
+        default=None,
+        description="`alipay.page`, `alipay.wap`, `wechatpay.h5`: send the browser here",
+    )
+    form: PaymentFormOut | None = Field(
+        default=None, description="`alipay.page`, `alipay.wap`: or submit this form (POST)"
+    )
+    jsapi: dict[str, str] | None = Field(
+        default=None,
+        description="`wechatpay.jsapi`: appId, timeStamp, nonceStr, package, signType, "
+        "paySign for WeixinJSBridge getBrandWCPayRequest",
+    )
+
+
+PaymentAttemptStatus = Literal[
+    "creating", "started", "paid", "closed", "failed", "abandoned", "superseded"
+]
+
+
+class PaymentAttemptOut(BaseModel):
+    """One provider trade started by a pay request."""
+
+    id: int
+    method: str
+    provider: str
+    out_trade_no: str = Field(description="Tessera's trade number at the provider")
+    status: PaymentAttemptStatus
+    amount: MoneyOut
+    currency: str
+    transaction_id: str | None = Field(description="The provider's trade number, once paid")
+    expires_at: datetime
+    paid_at: datetime | None
+    created_at: datetime
+    checkout: CheckoutOut | None = Field(
+        default=None, description="Shown to the buyer while the trade can be paid"
+    )
+
+
+class PayOut(OrderOut):
+    """The order, and the provider trade the buyer pays (none for `sandbox` and webhooks)."""
+
+    payment: PaymentAttemptOut | None = None
+
+
+class PaymentMethodOut(BaseModel):
+    method: str
+    provider: str
+    returns: list[str] = Field(description="The `checkout` fields this method fills")
+
+
+RefundStatus = Literal["requested", "pending", "succeeded", "failed"]
+
+
+class RefundIn(_In):
+    amount: MoneyIn | None = Field(
+        default=None, description="Decimal string; default: everything not yet refunded"
+    )
+    reason: str | None = Field(default=None, max_length=500)
+
+
+class RefundOut(BaseModel):
+    """A refund through the payment provider. `requested`: sent or waiting to be sent (the
+    reconciliation job retries), `pending`: the provider is processing it, then `succeeded`
+    or `failed`."""
+
+    id: int
+    order_id: int
+    provider: str
+    out_refund_no: str = Field(description="Tessera's refund number at the provider")
+    amount: MoneyOut
+    currency: str
+    status: RefundStatus
+    automatic: bool = Field(description="Made by Tessera (a payment after cancel, a double pay)")
+    reason: str | None
+    detail: str | None = Field(description="Why the provider refused, when it did")
+    created_at: datetime
+    settled_at: datetime | None
 
 
 class ShipIn(_In):

@@ -3,14 +3,19 @@
 
 - `catalogue`: products: create, edit, delete, cached reads, lists.
 - `ordering`: place an order (stock, `Idempotency-Key`), view one, list, history.
-- `lifecycle`: ship, complete, cancel, refund, expire unpaid orders: the I/O side of the
-  state machine (one versioned transaction per transition).
-- `payments`: pay through a provider; the providers' signed callbacks.
+- `lifecycle`: ship, complete, cancel: the I/O side of the state machine (one versioned
+  transaction per transition; `transition_in` moves an order inside another use case's).
+- `payments`: pay (sandbox, generic webhooks, Alipay and WeChat Pay through `gateways`),
+  provider callbacks, settling a paid trade once.
+- `refunds`: refunds through the provider, partial or full, and their outcomes.
+- `reconciliation`: the periodic job that recovers missed callbacks, closes trades of
+  orders that will not be paid, retries refunds; the expiry of unpaid orders.
 
 Pure modules, no I/O, unit-tested without a database:
 - `state_machine`: statuses, transitions, who may perform which (owner / staff / system).
 - `money`: cents, line and order totals.
 - `order_no`: the format of order numbers.
+- `payment_rules`: trade and refund numbers, attempt and refund statuses, refundable amounts.
 
 `common` holds what the use cases share (DTO mapping, cache keys, event payloads). Every use
 case is one transaction, publishes its events in it, and invalidates caches after commit.
@@ -27,8 +32,6 @@ from tessera.blocks.order.service.catalogue import (
 from tessera.blocks.order.service.lifecycle import (
     cancel_order,
     complete_order,
-    expire_unpaid_orders,
-    refund_order,
     ship_order,
 )
 from tessera.blocks.order.service.ordering import (
@@ -38,7 +41,26 @@ from tessera.blocks.order.service.ordering import (
     order_history,
     place_order,
 )
-from tessera.blocks.order.service.payments import handle_payment_callback, pay_order
+from tessera.blocks.order.service.payments import (
+    PaidOrder,
+    handle_payment_callback,
+    handle_provider_callback,
+    list_payments,
+    pay_order,
+    payment_methods,
+)
+from tessera.blocks.order.service.reconciliation import (
+    expire_unpaid_orders,
+    on_order_cancelled,
+    on_refund_due,
+    reconcile_payments,
+)
+from tessera.blocks.order.service.refunds import (
+    RequestedRefund,
+    list_refunds,
+    refund_order,
+    request_refund,
+)
 from tessera.blocks.order.service.state_machine import (
     ORDER_MANAGE,
     ORDER_READ_ANY,
@@ -53,7 +75,9 @@ __all__ = [
     "PRODUCT_MANAGE",
     "TRANSITIONS",
     "Actor",
+    "PaidOrder",
     "PlacedOrder",
+    "RequestedRefund",
     "Transition",
     "cancel_order",
     "complete_order",
@@ -63,12 +87,20 @@ __all__ = [
     "get_order_for_viewer",
     "get_product",
     "handle_payment_callback",
+    "handle_provider_callback",
     "list_orders",
+    "list_payments",
     "list_products",
+    "list_refunds",
+    "on_order_cancelled",
+    "on_refund_due",
     "order_history",
     "pay_order",
+    "payment_methods",
     "place_order",
+    "reconcile_payments",
     "refund_order",
+    "request_refund",
     "ship_order",
     "update_product",
 ]

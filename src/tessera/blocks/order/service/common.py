@@ -17,8 +17,9 @@ from tessera.blocks.order.events import (
     OrderLine,
     ProductChanged,
     ProductChangeReason,
+    RefundEvent,
 )
-from tessera.blocks.order.model.do import OrderDO, ProductDO
+from tessera.blocks.order.model.do import OrderDO, PaymentRefundDO, ProductDO
 from tessera.blocks.order.model.dto import OrderOut, ProductOut
 from tessera.blocks.order.service.money import money_string
 from tessera.lib.db import UnitOfWork, utcnow
@@ -93,4 +94,23 @@ async def publish_product_changed(
         ProductChanged(product_ids=ids, reason=reason),
         # One product: its id orders its events for the worker; several: none does.
         aggregate_id=ids[0] if len(ids) == 1 else None,
+    )
+
+
+def refund_event(refund: PaymentRefundDO, order: OrderDO) -> RefundEvent:
+    """The payload of every `order.refund_*` event: the refund as it is after the change."""
+    return RefundEvent(
+        refund_id=refund.id,
+        order_id=order.id,
+        order_no=order.order_no,
+        user_id=order.user_id,
+        provider=refund.provider,
+        out_refund_no=refund.out_refund_no,
+        amount=money_string(refund.amount),
+        currency=refund.currency,
+        status=refund.status,
+        automatic=refund.automatic,
+        reason=refund.reason,
+        detail=refund.detail,
+        occurred_at=utcnow(),
     )

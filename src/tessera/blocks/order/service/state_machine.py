@@ -35,7 +35,7 @@ class Performer(Enum):
 
     OWNER = "owner"  # the buyer
     STAFF = "staff"  # a user holding `order:manage`
-    SYSTEM = "system"  # the expiry job, a payment provider's webhook
+    SYSTEM = "system"  # the expiry job, a payment provider's callback or reconciliation
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,7 +62,10 @@ TRANSITIONS: Final[dict[Action, Transition]] = {
         frozenset({_OWNER, _STAFF, _SYSTEM}),
         restores_stock=True,
     ),
-    "refund": Transition("refund", PAID, REFUNDED, frozenset({_STAFF}), restores_stock=True),
+    # Staff refund; the system completes a refund when the payment provider confirms it.
+    "refund": Transition(
+        "refund", PAID, REFUNDED, frozenset({_STAFF, _SYSTEM}), restores_stock=True
+    ),
 }
 
 

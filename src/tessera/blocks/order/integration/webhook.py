@@ -1,5 +1,5 @@
-"""Payment providers. `PaymentProvider` is the seam: `sandbox` pays at once (demos and
-tests); real providers confirm asynchronously through a signed webhook
+"""The two simple payment providers: `sandbox` pays at once (demos and tests); a generic
+webhook provider settles later through its signed callback
 (`POST /api/v1/payments/{provider}/callback`, HMAC-SHA256 of the raw body).
 """
 
@@ -8,21 +8,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import uuid
-from dataclasses import dataclass
 from decimal import Decimal
-from typing import Protocol
 
-
-@dataclass(frozen=True, slots=True)
-class Charge:
-    provider_ref: str
-    settled: bool  # True: paid now; False: wait for the provider's webhook
-
-
-class PaymentProvider(Protocol):
-    name: str
-
-    async def charge(self, *, order_no: str, amount: Decimal, currency: str) -> Charge: ...
+from tessera.blocks.order.integration.base import Charge
 
 
 class SandboxProvider:
