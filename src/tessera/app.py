@@ -44,6 +44,7 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         owned = runtime is None
         rt = runtime or Runtime.build(settings)
+        await rt.start()
         app.state.runtime = rt
         for block in chosen:
             for hook in block.on_startup:

@@ -192,6 +192,26 @@ def db_upgrade(
     typer.echo(f"database at {revision}: {_safe_url(settings.database.url)}")
 
 
+@db_app.command("new-installation-id")
+def db_new_installation_id() -> None:
+    """Give this database a new installation id (after restoring a backup): the servers,
+    once restarted, start with empty cache entries, rate limits and one-time codes."""
+    from tessera.lib.db import Database
+    from tessera.lib.installation import rotate_installation_id
+
+    settings = _settings()
+
+    async def work() -> str:
+        db = Database(settings.database)
+        try:
+            return await rotate_installation_id(db)
+        finally:
+            await db.dispose()
+
+    fresh = asyncio.run(work())
+    typer.echo(f"installation id is now {fresh}; restart every tessera process")
+
+
 def _safe_url(url: str) -> str:
     from sqlalchemy.engine import make_url
 
@@ -206,11 +226,18 @@ def _run_with_runtime(work: Callable[[Runtime], Awaitable[T]]) -> T:
     async def main() -> T:
         runtime = Runtime.build(settings)
         try:
+            await runtime.start()
             return await work(runtime)
         finally:
             await runtime.close()
 
-    return asyncio.run(main())
+    from tessera.lib.installation import InstallationMissing
+
+    try:
+        return asyncio.run(main())
+    except InstallationMissing as exc:
+        typer.secho(str(exc), fg=typer.colors.RED, err=True)
+        raise typer.Exit(2) from exc
 
 
 @user_app.command("create-admin")

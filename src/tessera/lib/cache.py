@@ -1,7 +1,8 @@
 """Cache-aside on the redis-py asyncio API: real Redis in production, an in-process
 Redis-compatible store (fakeredis) in embedded mode.
 
-Keys are `<prefix>:<block>:<entity>:<id>`. Values are JSON with a jittered TTL so entries
+Keys are `<prefix>:<installation id>:<block>:<entity>:<id>` (`KeySpace`): the installation id
+comes from the database, so two installations sharing one Redis never read each other's keys. Values are JSON with a jittered TTL so entries
 written together do not expire together. Concurrent misses on one key share one load (single
 flight, per process); callers invalidate after commit, and a load that raced an
 invalidation does not write back what it read.
@@ -46,15 +47,46 @@ def create_redis(settings: CacheSettings) -> Redis:
     return client
 
 
+class KeySpace:
+    """Where one installation's keys live in Redis: `<key_prefix>:<installation id>`.
+
+    Every key family (cache entries, rate limits, revocations, one-time codes) is built from
+    `prefix`, which exists only once the installation id has been read from the database
+    (`Runtime.start`): a key built before that would be shared with every other installation
+    on the same Redis, so asking earlier is a programming error, not a silent fallback.
+    """
+
+    def __init__(self, base: str) -> None:
+        self.base = base
+        self._prefix: str | None = None
+        self.installation_id: str | None = None
+
+    def bind(self, installation_id: str) -> None:
+        self.installation_id = installation_id
+        self._prefix = f"{self.base}:{installation_id}"
+
+    @property
+    def prefix(self) -> str:
+        if self._prefix is None:
+            raise RuntimeError(
+                "cache keys used before the installation id was read (call Runtime.start())"
+            )
+        return self._prefix
+
+
 class Cache:
-    def __init__(self, redis: Redis, settings: CacheSettings) -> None:
+    def __init__(self, redis: Redis, settings: CacheSettings, keys: KeySpace) -> None:
         self.redis = redis
         self.settings = settings
-        self.prefix = settings.key_prefix
+        self.keys = keys
         self._inflight: dict[str, asyncio.Future[Any]] = {}
 
+    @property
+    def prefix(self) -> str:
+        return self.keys.prefix
+
     def key(self, block: str, entity: str, ident: object) -> str:
-        return f"{self.prefix}:{block}:{entity}:{ident}"
+        return f"{self.keys.prefix}:{block}:{entity}:{ident}"
 
     def ttl(self, seconds: int | None = None) -> int:
         base = seconds or self.settings.default_ttl_seconds

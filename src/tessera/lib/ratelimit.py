@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tessera.lib.cache import Redis
+from tessera.lib.cache import KeySpace, Redis
 from tessera.lib.errors import TooManyRequests
 
 
@@ -20,13 +20,13 @@ class Limit:
 
 
 class RateLimiter:
-    def __init__(self, redis: Redis, *, prefix: str, enabled: bool = True) -> None:
+    def __init__(self, redis: Redis, *, keys: KeySpace, enabled: bool = True) -> None:
         self.redis = redis
-        self.prefix = f"{prefix}:ratelimit"
+        self.keys = keys
         self.enabled = enabled
 
     def _key(self, scope: str, subject: str) -> str:
-        return f"{self.prefix}:{scope}:{subject}"
+        return f"{self.keys.prefix}:ratelimit:{scope}:{subject}"
 
     async def _increment(self, key: str, window_seconds: int) -> tuple[int, int]:
         async with self.redis.pipeline(transaction=True) as pipe:

@@ -1,8 +1,9 @@
 """The process-wide `Runtime` (settings, database, cache, security services) and the `Block`
 description every block exports from its `__init__.py`.
 
-One Runtime is built per process in `create_app`'s lifespan (or by a CLI command) and handed
-to services as a keyword argument; nothing here is a module-level global.
+One Runtime is built per process in `create_app`'s lifespan (or by a CLI command), started
+(`await runtime.start()`: reads the installation id) and handed to services as a keyword
+argument; nothing here is a module-level global.
 
 Integrations that lib defines the protocol of (storage, mailer, SMS sender) are typed fields,
 set by the block that owns them at start-up and read through `get_storage(runtime)`,
@@ -19,9 +20,10 @@ from typing import TYPE_CHECKING, Annotated, Any, Generic, TypeVar
 from cryptography.fernet import Fernet
 from fastapi import APIRouter, Depends, Request
 
-from tessera.lib.cache import Cache, Redis, create_redis
+from tessera.lib.cache import Cache, KeySpace, Redis, create_redis
 from tessera.lib.config import Settings
 from tessera.lib.db import Database
+from tessera.lib.installation import read_installation_id
 from tessera.lib.ratelimit import RateLimiter
 from tessera.lib.security import (
     PasswordHasher,
@@ -93,6 +95,7 @@ class Runtime:
     settings: Settings
     db: Database
     redis: Redis
+    keys: KeySpace
     cache: Cache
     ratelimiter: RateLimiter
     passwords: PasswordHasher
@@ -112,21 +115,28 @@ class Runtime:
     @classmethod
     def build(cls, settings: Settings) -> Runtime:
         redis = create_redis(settings.cache)
-        prefix = settings.cache.key_prefix
+        keys = KeySpace(settings.cache.key_prefix)
         return cls(
             settings=settings,
             db=Database(settings.database),
             redis=redis,
-            cache=Cache(redis, settings.cache),
-            ratelimiter=RateLimiter(redis, prefix=prefix, enabled=settings.ratelimit.enabled),
+            keys=keys,
+            cache=Cache(redis, settings.cache, keys),
+            ratelimiter=RateLimiter(redis, keys=keys, enabled=settings.ratelimit.enabled),
             passwords=PasswordHasher(
                 time_cost=settings.security.argon2_time_cost,
                 memory_kib=settings.security.argon2_memory_kib,
                 parallelism=settings.security.argon2_parallelism,
             ),
             tokens=TokenService(settings),
-            revocations=Revocations(redis, prefix, settings.security.access_token_ttl_seconds),
+            revocations=Revocations(redis, keys, settings.security.access_token_ttl_seconds),
         )
+
+    async def start(self) -> None:
+        """Read what the process needs from the database before serving: the installation
+        id that namespaces every Redis key (see `tessera.lib.installation`)."""
+        if self.keys.installation_id is None:
+            self.keys.bind(await read_installation_id(self.db))
 
     @property
     def worker_in_process(self) -> bool:

@@ -27,6 +27,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 
+from tessera.lib.cache import KeySpace
 from tessera.lib.config import Settings
 from tessera.lib.db import utcnow
 from tessera.lib.errors import Forbidden, Unauthorized
@@ -236,16 +237,16 @@ class PrincipalSource(Protocol):
 class Revocations:
     """Redis marks that end access tokens before they expire (logout, revoked sessions)."""
 
-    def __init__(self, redis: Any, prefix: str, access_ttl_seconds: int) -> None:
+    def __init__(self, redis: Any, keys: KeySpace, access_ttl_seconds: int) -> None:
         self.redis = redis
-        self.prefix = f"{prefix}:auth"
+        self.keys = keys
         self.ttl = access_ttl_seconds
 
     def jti_key(self, jti: str) -> str:
-        return f"{self.prefix}:denied_jti:{jti}"
+        return f"{self.keys.prefix}:auth:denied_jti:{jti}"
 
     def session_key(self, session_id: str) -> str:
-        return f"{self.prefix}:revoked_session:{session_id}"
+        return f"{self.keys.prefix}:auth:revoked_session:{session_id}"
 
     async def deny_token(self, jti: str, expires_at: datetime | None) -> None:
         remaining = self.ttl
