@@ -55,9 +55,7 @@ async def test_two_installations_on_one_redis_share_nothing(
         assert "admin" in me_a.json()["roles"]
         assert "admin" not in me_b.json()["roles"]
         # B's customer is not treated as A's administrator.
-        users_b = await api_b.get(
-            "/api/v1/users", headers=bearer(login_b.json()["access_token"])
-        )
+        users_b = await api_b.get("/api/v1/users", headers=bearer(login_b.json()["access_token"]))
         assert users_b.status_code == 403
 
         # Lock A's account out; B's account of the same name signs in.
@@ -68,12 +66,12 @@ async def test_two_installations_on_one_redis_share_nothing(
 
         # Every key either one wrote lives under its own installation's namespace.
         id_a, id_b = api_a.runtime.keys.installation_id, api_b.runtime.keys.installation_id
-        assert id_a and id_b and id_a != id_b
+        assert id_a
+        assert id_b
+        assert id_a != id_b
         keys = [key.decode() async for key in api_a.runtime.redis.scan_iter(match=f"{prefix}:*")]
         assert keys
         strays = [
-            key
-            for key in keys
-            if not key.startswith((f"{prefix}:{id_a}:", f"{prefix}:{id_b}:"))
+            key for key in keys if not key.startswith((f"{prefix}:{id_a}:", f"{prefix}:{id_b}:"))
         ]
         assert strays == []

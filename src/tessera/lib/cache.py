@@ -1,11 +1,11 @@
 """Cache-aside on the redis-py asyncio API: real Redis in production, an in-process
 Redis-compatible store (fakeredis) in embedded mode.
 
-Keys are `<prefix>:<installation id>:<block>:<entity>:<id>` (`KeySpace`): the installation id
-comes from the database, so two installations sharing one Redis never read each other's keys. Values are JSON with a jittered TTL so entries
-written together do not expire together. Concurrent misses on one key share one load (single
-flight, per process); callers invalidate after commit, and a load that raced an
-invalidation does not write back what it read.
+Keys are `<prefix>:<installation id>:<block>:<entity>:<id>` (`KeySpace`): the installation
+id comes from the database, so installations sharing one Redis never read each other's keys.
+Values are JSON with a jittered TTL so entries written together do not expire together.
+Concurrent misses on one key share one load (single flight, per process); callers invalidate
+after commit, and a load that raced an invalidation does not write back what it read.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ import structlog
 from pydantic import BaseModel
 
 from tessera.lib.config import CacheSettings
+from tessera.lib.errors import ServiceUnavailable
 
 T = TypeVar("T")
 M = TypeVar("M", bound=BaseModel)
@@ -68,8 +69,12 @@ class KeySpace:
     @property
     def prefix(self) -> str:
         if self._prefix is None:
-            raise RuntimeError(
-                "cache keys used before the installation id was read (call Runtime.start())"
+            # The database was unreachable at start-up and the id is not known yet (it is
+            # retried in the background): answer 503, never use a shared key space.
+            raise ServiceUnavailable(
+                "The database is unreachable; try again shortly.",
+                code="database.unavailable",
+                headers={"Retry-After": "5"},
             )
         return self._prefix
 

@@ -87,7 +87,9 @@ class OneTimeCodes:
     # --- link tokens ----------------------------------------------------------------------
 
     def _token_key(self, purpose: str, token: str) -> str:
-        return f"{self.keys.prefix}:otp:token:{purpose}:{hashlib.sha256(token.encode()).hexdigest()}"
+        return (
+            f"{self.keys.prefix}:otp:token:{purpose}:{hashlib.sha256(token.encode()).hexdigest()}"
+        )
 
     async def issue_token(self, purpose: str, data: dict[str, Any], *, ttl_seconds: int) -> str:
         token = secrets.token_urlsafe(32)

@@ -13,12 +13,17 @@ A block's own per-process state goes in `runtime.slots` under a typed `Slot` it 
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Annotated, Any, Generic, TypeVar
 
+import structlog
 from cryptography.fernet import Fernet
 from fastapi import APIRouter, Depends, Request
+from redis.exceptions import ConnectionError as RedisConnectionError
+from sqlalchemy import exc as sqlalchemy_exc
 
 from tessera.lib.cache import Cache, KeySpace, Redis, create_redis
 from tessera.lib.config import Settings
@@ -41,6 +46,17 @@ if TYPE_CHECKING:
     from tessera.lib.storage.base import Storage
 
 T = TypeVar("T")
+log = structlog.get_logger("tessera.runtime")
+
+# Failures that mean "not reachable now" rather than "misconfigured".
+BACKEND_DOWN = (
+    sqlalchemy_exc.OperationalError,
+    sqlalchemy_exc.InterfaceError,
+    sqlalchemy_exc.TimeoutError,
+    OSError,
+    RedisConnectionError,
+)
+INSTALLATION_RETRY_SECONDS = 2.0
 
 
 class Slot(Generic[T]):
@@ -111,6 +127,7 @@ class Runtime:
     codes: OneTimeCodes | None = None
     sealers: dict[str, Fernet] = field(default_factory=dict)
     slots: Slots = field(default_factory=Slots)
+    _binder: asyncio.Task[None] | None = field(default=None, repr=False)
 
     @classmethod
     def build(cls, settings: Settings) -> Runtime:
@@ -132,11 +149,36 @@ class Runtime:
             revocations=Revocations(redis, keys, settings.security.access_token_ttl_seconds),
         )
 
-    async def start(self) -> None:
+    async def start(self, *, wait_for_database: bool = True) -> None:
         """Read what the process needs from the database before serving: the installation
-        id that namespaces every Redis key (see `tessera.lib.installation`)."""
-        if self.keys.installation_id is None:
+        id that namespaces every Redis key (see `tessera.lib.installation`).
+
+        With `wait_for_database=False` (the server) an unreachable database does not stop
+        start-up: the id is read in the background, and until then anything that needs a
+        Redis key answers 503 while /healthz and /readyz keep answering. A database that is
+        reachable but has no id (not migrated) always stops start-up.
+        """
+        if self.keys.installation_id is not None:
+            return
+        try:
             self.keys.bind(await read_installation_id(self.db))
+        except BACKEND_DOWN as exc:
+            if wait_for_database:
+                raise
+            log.warning("installation_id_deferred", error=repr(exc)[:300])
+            self._binder = asyncio.create_task(self._bind_when_reachable(), name="installation")
+
+    async def _bind_when_reachable(self) -> None:
+        while self.keys.installation_id is None:
+            await asyncio.sleep(INSTALLATION_RETRY_SECONDS)
+            try:
+                self.keys.bind(await read_installation_id(self.db))
+            except BACKEND_DOWN:
+                continue
+            except Exception:
+                log.exception("installation_id_unreadable")
+                return
+            log.info("installation_id_read")
 
     @property
     def worker_in_process(self) -> bool:
@@ -144,6 +186,10 @@ class Runtime:
         return mode == "on" or (mode == "auto" and self.settings.embedded)
 
     async def close(self) -> None:
+        if self._binder is not None:
+            self._binder.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._binder
         await self.db.dispose()
         await self.redis.aclose()
 
