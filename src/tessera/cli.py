@@ -21,6 +21,7 @@ from tessera.lib.config import Settings, load_settings
 from tessera.lib.migrations import pending_migrations, upgrade_database
 
 if TYPE_CHECKING:
+    from tessera.lib.runlock import RunLock
     from tessera.lib.runtime import Runtime
 
 T = TypeVar("T")
@@ -121,17 +122,53 @@ def serve(
         "ssl_keyfile": str(ssl_keyfile) if ssl_keyfile else None,
         "timeout_graceful_shutdown": 20,
     }
-    if workers == 1:
-        from tessera.app import create_app
-        from tessera.lib.logging import configure_logging
+    lock = _embedded_lock(settings, "tessera serve")
+    try:
+        if workers == 1:
+            from tessera.app import create_app
+            from tessera.lib.logging import configure_logging
 
-        configure_logging(settings.logging, production=settings.env == "production")
-        uvicorn.run(create_app(settings), **options)
-        return
-    # Worker processes are spawned and read their settings afresh; the only channel to them
-    # is their environment, so the chosen blocks travel there (restored afterwards).
-    with _environment(TESSERA_SERVER__BLOCKS=json.dumps(settings.server.blocks)):
-        uvicorn.run("tessera.app:app_from_environment", factory=True, workers=workers, **options)
+            configure_logging(settings.logging, production=settings.env == "production")
+            uvicorn.run(create_app(settings), **options)
+            return
+        # Worker processes are spawned and read their settings afresh; the only channel to
+        # them is their environment, so the chosen blocks travel there (restored afterwards).
+        # Each worker counts its own requests: with a shared folder (Prometheus multiprocess
+        # mode, read by the workers at import) /metrics on any of them adds up all of them.
+        extra: dict[str, str] = {}
+        if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+            from tessera.lib.metrics import MULTIPROC_ENV, prepare_multiprocess_dir
+
+            folder = prepare_multiprocess_dir(settings.var_dir / f"prometheus-{port}")
+            extra[MULTIPROC_ENV] = str(folder.resolve())
+        with _environment(TESSERA_SERVER__BLOCKS=json.dumps(settings.server.blocks), **extra):
+            uvicorn.run(
+                "tessera.app:app_from_environment", factory=True, workers=workers, **options
+            )
+    finally:
+        if lock is not None:
+            lock.release()
+
+
+def _embedded_lock(settings: Settings, role: str) -> RunLock | None:
+    """In embedded mode one process owns var/ (its cache and worker live in its memory)."""
+    if not settings.embedded:
+        return None
+    from tessera.lib.runlock import AlreadyRunning, RunLock
+
+    try:
+        return RunLock(settings.var_dir, role).acquire()
+    except AlreadyRunning as exc:
+        typer.secho(
+            f"{exc.holder} already runs on {settings.var_dir.resolve()} in embedded mode "
+            "(SQLite or the in-process cache): its cache, one-time codes and outbox worker "
+            "live in that process, so a second one would issue codes and links the first "
+            "cannot check. Stop it, give this one another TESSERA_VAR_DIR, or use a server "
+            f"database and Redis (lock file: {exc.path}).",
+            fg=typer.colors.RED,
+            err=True,
+        )
+        raise typer.Exit(2) from exc
 
 
 @contextmanager
@@ -300,6 +337,7 @@ def worker(
 
     settings = _settings()
     configure_logging(settings.logging, production=settings.env == "production")
+    lock = _embedded_lock(settings, "tessera worker")
 
     async def work(runtime: Runtime) -> None:
         await _start_blocks(runtime, blocks)
@@ -313,7 +351,11 @@ def worker(
             loop.add_signal_handler(signum, stop.set)
         await outbox.run_forever(stop)
 
-    _run_with_runtime(work)
+    try:
+        _run_with_runtime(work)
+    finally:
+        if lock is not None:
+            lock.release()
 
 
 @events_app.command("list")

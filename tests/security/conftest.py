@@ -23,6 +23,7 @@ from tests.conftest import (
     _unavailable,
 )
 
+
 @pytest.fixture
 def two_installations(backend: Backend, tmp_path: Path) -> Iterator[tuple[Backend, Backend]]:
     """Two new, migrated databases of the current kind, both on the machine's real Redis."""
