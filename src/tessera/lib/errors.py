@@ -115,6 +115,16 @@ class TooManyRequests(DomainError):
 class ServiceUnavailable(DomainError):
     status, code, title = 503, "service.unavailable", "Service unavailable"
 
+    def __init__(
+        self,
+        detail: str | None = None,
+        *,
+        code: str | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        # Every 503 tells clients when to come back (RFC 9110 section 10.2.3).
+        super().__init__(detail, code=code, headers={"Retry-After": "5", **(headers or {})})
+
 
 class InsufficientStorage(DomainError):
     status, code, title = 507, "storage.full", "Insufficient storage"
