@@ -4,24 +4,13 @@ all sharing the machine's real Redis (the one thing two installations may share)
 from __future__ import annotations
 
 import asyncio
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tessera.cli import upgrade_database
-from tests.conftest import (
-    MARIADB_HOST,
-    MARIADB_PASSWORD,
-    MARIADB_PORT,
-    MARIADB_USER,
-    REDIS_URL,
-    Backend,
-    _mariadb_execute,
-    _redis_ping,
-    _unavailable,
-)
+from tests.conftest import REDIS_URL, Backend, _redis_ping, _unavailable
+from tests.fresh_db import fresh_databases
 
 
 @pytest.fixture
@@ -31,26 +20,5 @@ def two_installations(backend: Backend, tmp_path: Path) -> Iterator[tuple[Backen
         asyncio.run(_redis_ping())
     except Exception as exc:
         _unavailable(f"Redis at {REDIS_URL}", exc)
-    created: list[str] = []
-
-    def make() -> Backend:
-        name = f"tessera_test_{uuid.uuid4().hex[:12]}"
-        if backend.name == "sqlite":
-            url = f"sqlite+aiosqlite:///{tmp_path / (name + '.db')}"
-        else:
-            asyncio.run(
-                _mariadb_execute(
-                    f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"
-                )
-            )
-            created.append(name)
-            auth = MARIADB_USER + (f":{MARIADB_PASSWORD}" if MARIADB_PASSWORD else "")
-            url = f"mysql+asyncmy://{auth}@{MARIADB_HOST}:{MARIADB_PORT}/{name}?charset=utf8mb4"
-        upgrade_database(url)
-        return Backend(backend.name, url, REDIS_URL)
-
-    try:
-        yield make(), make()
-    finally:
-        for name in created:
-            asyncio.run(_mariadb_execute(f"DROP DATABASE IF EXISTS `{name}`"))
+    with fresh_databases(backend.name, tmp_path, 2) as (first, second):
+        yield Backend(backend.name, first, REDIS_URL), Backend(backend.name, second, REDIS_URL)

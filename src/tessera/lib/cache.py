@@ -35,12 +35,25 @@ GENERATION_TTL_SECONDS = 60
 
 def create_redis(settings: CacheSettings) -> Redis:
     if settings.url:
+        from redis.asyncio.retry import Retry
+        from redis.backoff import ExponentialBackoff
+        from redis.exceptions import ConnectionError as RedisConnectionError
+
         return redis_asyncio.Redis.from_url(
             settings.url,
             decode_responses=False,
-            socket_connect_timeout=2,
-            socket_timeout=5,
-            health_check_interval=30,
+            socket_connect_timeout=settings.connect_timeout_seconds,
+            socket_timeout=settings.socket_timeout_seconds,
+            # After Redis restarts, every pooled connection is dead. An idle one is checked
+            # before use; one that fails mid-command is dropped and the command re-sent on a
+            # new connection (only on connection errors: a timeout is not retried, so a slow
+            # Redis costs socket_timeout once, not `retries` times).
+            health_check_interval=settings.health_check_interval_seconds,
+            retry=Retry(
+                ExponentialBackoff(cap=0.5, base=0.05),
+                settings.retries,
+                supported_errors=(RedisConnectionError,),
+            ),
         )
     import fakeredis
 
