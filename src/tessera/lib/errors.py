@@ -346,6 +346,21 @@ def install_error_handlers(app: FastAPI) -> None:
             headers={"Retry-After": "5"},
         )
 
+    async def on_overflow(request: Request, exc: Exception) -> JSONResponse:
+        # Last line of defence for integers the database cannot bind (SQLite refuses
+        # anything beyond 64 bits before running the query). Ids are bounded where they are
+        # declared (tessera.lib.types); reaching this means a field was not.
+        log.warning("integer_out_of_range", error=str(exc)[:200], path=request.url.path)
+        return problem_response(
+            request,
+            status=422,
+            code="request.value_out_of_range",
+            title="Validation failed",
+            detail="A number in the request is out of range.",
+        )
+
+    app.add_exception_handler(OverflowError, on_overflow)
+
     for backend_error in (
         sqlalchemy_exc.OperationalError,
         sqlalchemy_exc.InterfaceError,
