@@ -253,9 +253,14 @@ class UserSettings(BaseModel):
     """Identity (the user block): every limit and lifetime of sign-in, registration, one-time
     codes, email verification, password reset and two-factor sign-in."""
 
-    # Sign-in lock-out (only failures count) and registrations.
+    # Sign-in lock-out (README "Sign-in lock-out" has the reasons). Per account: a few
+    # tries, then a lock that doubles with each lock-out within a day.
     login_failures_per_account: int = Field(5, ge=1)
-    login_failures_per_ip: int = Field(5, ge=1)
+    login_lockout_base_seconds: int = Field(60, ge=1)
+    login_lockout_max_seconds: int = Field(3600, ge=1)
+    # Per address: many people may share one (office NAT, mobile carrier): a much higher
+    # budget, still a hard cap on passwords one address can try per window.
+    login_failures_per_ip: int = Field(100, ge=1)
     login_window_seconds: int = Field(900, ge=1)
     register_per_ip: int = Field(30, ge=1)
     register_window_seconds: int = Field(3600, ge=1)
