@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from tessera.cli import upgrade_database
+from tessera.lib.migrations import upgrade_database
 from tests.conftest import (
     MARIADB_HOST,
     MARIADB_PASSWORD,

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tessera.cli import upgrade_database
+from tessera.lib.migrations import upgrade_database
 from tests.faults.procs import TESSERA, free_port, serve, start, tessera_env, wait_http_ok
 
 
