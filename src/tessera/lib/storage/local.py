@@ -77,11 +77,13 @@ class LocalStorage:
     can_list = True
 
     def __init__(self, root: Path) -> None:
+        """Creates the root if needed and marks it (a little blocking I/O, once)."""
         self.root = Path(root).resolve()
+        self.mark_root()
 
     def mark_root(self) -> None:
-        """Leave a marker in the root (at start-up): a key that is missing while the marker is
-        missing too means the volume is gone (unmounted, replaced), not the file."""
+        """Leave a marker in the root: a key that is missing while the marker is missing too
+        means the volume is gone (unmounted, replaced), not the file."""
         self.root.mkdir(parents=True, exist_ok=True)
         marker = self.root / ROOT_MARKER
         if not marker.exists():
