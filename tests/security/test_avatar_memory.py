@@ -17,7 +17,6 @@ from tests.file.helpers import multipart
 from tests.helpers import signed_in
 
 MiB = 1024 * 1024
-PENDING = pytest.mark.xfail(strict=True, reason="avatars decode through lib.images after ARCH-8")
 
 
 def rss_bytes() -> int:
@@ -38,7 +37,6 @@ def worst_case_png() -> bytes:
 
 
 @pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads /proc")
-@PENDING
 async def test_ten_worst_case_avatars_stay_under_300_mib(api: Api):
     content = worst_case_png()
     assert len(content) < api.settings.storage.max_avatar_bytes
