@@ -462,7 +462,7 @@ def files_sweep(
     swept = _run_with_runtime(work)
     verb = "would remove" if dry_run else "removed"
     for item in swept:
-        state = verb if (item.removed or dry_run) else "already gone"
+        state = verb if (item.removed or dry_run) else "kept" if item.kept else "already gone"
         typer.echo(f"{state}: {item.backend} {item.key or '<unknown key>'} ({item.reason})")
     typer.echo(f"{len(swept)} orphan(s) {'found' if dry_run else 'swept'}")
 

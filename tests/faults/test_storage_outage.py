@@ -5,7 +5,10 @@ Runs against the protocol-faithful fake (tests/fakes/fastdfs.py) on both databas
 
 from __future__ import annotations
 
+import asyncio
 import json
+import os
+import sys
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -154,3 +157,59 @@ async def test_readyz_sees_a_frozen_storage_server(api: Api, fake: FakeFastDFS):
         "cache": "ok",
         "storage": "unavailable",
     }
+
+
+async def test_delete_outliving_the_outbox_retries_is_swept_later(
+    api_with: ApiFactory, fake: FakeFastDFS, tmp_path: Path
+):
+    """The storage stays down longer than the outbox retries (the event goes dead): the
+    tombstone keeps the key, and `tessera files sweep` deletes the bytes once it is back."""
+    trackers = [f"{host}:{port}" for host, port in fake.tracker_addresses]
+    storage = {"backend": "fastdfs", "fastdfs": {"trackers": trackers}}
+    async with api_with(storage=storage, tasks={"max_attempts": 1}) as api:
+        user = await signed_in(api)
+        stored = (await upload(api, user.headers, pdf_bytes(20_000))).json()
+        await fake.stop_storage()
+        assert (
+            await api.delete(f"/api/v1/files/{stored['id']}", headers=user.headers)
+        ).status_code == 204
+        await drain(api)
+        assert (await deleted_event(api, stored["id"])).status == "dead"
+        assert len(fake.files) == 1
+
+        env = {k: v for k, v in os.environ.items() if not k.startswith("TESSERA_")}
+        env.update(
+            TESSERA_DATABASE__URL=api.settings.database.url,
+            TESSERA_CACHE__URL=api.settings.cache.url or "",
+            TESSERA_CACHE__KEY_PREFIX=api.settings.cache.key_prefix,
+            TESSERA_VAR_DIR=str(tmp_path / "cli-var"),
+            TESSERA_STORAGE__BACKEND="fastdfs",
+            TESSERA_STORAGE__FASTDFS__TRACKERS=json.dumps(trackers),
+            TESSERA_SECURITY__JWT_SECRET=api.settings.jwt_signing_secret,
+        )
+        if not api.settings.cache.url:
+            del env["TESSERA_CACHE__URL"]
+
+        async def sweep() -> str:
+            process = await asyncio.create_subprocess_exec(
+                str(Path(sys.executable).with_name("tessera")),
+                "files",
+                "sweep",
+                "--older-than-minutes",
+                "0",
+                env=env,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.STDOUT,
+            )
+            output, _ = await process.communicate()
+            assert process.returncode == 0, output.decode()
+            return output.decode()
+
+        still_down = await sweep()
+        assert "kept" in still_down
+        assert len(fake.files) == 1
+        await fake.start_storage()
+        swept = await sweep()
+        assert "removed" in swept, swept
+        assert fake.files == {}
+        assert "0 orphan(s) swept" in await sweep()  # the tombstone is gone too
