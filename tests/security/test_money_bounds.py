@@ -9,8 +9,6 @@ import pytest
 from tests.conftest import Api
 from tests.helpers import signed_in, unique
 
-PENDING = pytest.mark.xfail(strict=True, reason="the order service bounds totals after ARCH-8")
-
 
 async def product_at(api: Api, price: str, stock: int = 100) -> dict:
     staff = await signed_in(api, role="staff")
@@ -23,7 +21,6 @@ async def product_at(api: Api, price: str, stock: int = 100) -> dict:
     return dict(response.json())
 
 
-@PENDING
 @pytest.mark.parametrize(
     ("prices", "quantities"),
     [
