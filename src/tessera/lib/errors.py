@@ -239,6 +239,25 @@ def _is_json_or_form(content_type: str) -> bool:
     )
 
 
+_BOUND_KEYWORDS = ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum")
+# The id ceiling, 2^63-1, as the float FastAPI's schema model turns it into (2^63).
+_FLOAT_MAX_ID = float(2**63 - 1)
+
+
+def _exact_bounds(node: Any) -> None:
+    """FastAPI's OpenAPI model holds numeric bounds as floats (999.0, and 2^63-1 rounded up
+    to 2^63): write whole numbers back as integers, the id ceiling exactly."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key in _BOUND_KEYWORDS and isinstance(value, float) and value.is_integer():
+                node[key] = 2**63 - 1 if value == _FLOAT_MAX_ID else int(value)
+            else:
+                _exact_bounds(value)
+    elif isinstance(node, list):
+        for item in node:
+            _exact_bounds(item)
+
+
 def install_openapi(app: FastAPI) -> None:
     """Document every error response as problem+json (FastAPI would say application/json and
     add its own `HTTPValidationError` shape, which this API never sends)."""
@@ -263,6 +282,7 @@ def install_openapi(app: FastAPI) -> None:
                         response["content"] = {PROBLEM_MEDIA_TYPE: {"schema": problem_ref}}
         for name in ("HTTPValidationError", "ValidationError"):
             components.pop(name, None)
+        _exact_bounds(schema)
         app.openapi_schema = schema
         return schema
 
