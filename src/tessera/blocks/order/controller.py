@@ -184,12 +184,26 @@ TRANSITION_ERRORS = problem_responses(400, 401, 403, 404, 409, 422)
 
 @router.post("/orders/{order_id}/pay", tags=["orders"], responses=TRANSITION_ERRORS)
 async def pay_order(
-    order_id: PathId, body: PayIn, runtime: RuntimeDep, principal: CurrentUser
+    order_id: PathId,
+    body: PayIn,
+    runtime: RuntimeDep,
+    principal: CurrentUser,
+    response: Response,
+    idempotency_key: IdempotencyKey = None,
 ) -> OrderOut:
-    """Pay your order (`sandbox` pays at once; other methods settle by webhook)."""
-    return await service.pay_order(
-        runtime=runtime, principal=principal, order_id=order_id, method=body.method
+    """Pay your order (`sandbox` pays at once; other methods settle by webhook). Charged at
+    most once: a concurrent second pay gets 409 `order.payment_in_progress`; with
+    `Idempotency-Key` a retry replays the first answer."""
+    paid = await service.pay_order(
+        runtime=runtime,
+        principal=principal,
+        order_id=order_id,
+        method=body.method,
+        idempotency_key=idempotency_key,
     )
+    if paid.replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    return paid.order
 
 
 @router.post("/orders/{order_id}/ship", tags=["orders"], responses=TRANSITION_ERRORS)

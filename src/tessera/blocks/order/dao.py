@@ -10,7 +10,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import ColumnElement, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tessera.blocks.order.model.do import (
@@ -151,19 +151,61 @@ async def move_order(
     seen_version: int,
     from_status: str,
     values: dict[str, Any],
+    unclaimed_before: datetime | None = None,
 ) -> bool:
-    """Apply a transition only if nobody moved the order since we read it."""
+    """Apply a transition only if nobody moved the order since we read it (and, with
+    `unclaimed_before`, nobody is charging it)."""
+    conditions = [
+        OrderDO.id == order_id,
+        OrderDO.version == seen_version,
+        OrderDO.status == from_status,
+    ]
+    if unclaimed_before is not None:
+        conditions.append(_unclaimed(unclaimed_before))
     result = await session.execute(
         update(OrderDO)
-        .where(
-            OrderDO.id == order_id,
-            OrderDO.version == seen_version,
-            OrderDO.status == from_status,
-        )
+        .where(*conditions)
         .values(version=OrderDO.version + 1, **values)
         .execution_options(synchronize_session=False)
     )
     return _rowcount(result) == 1
+
+
+def _unclaimed(before: datetime) -> ColumnElement[bool]:
+    """No payment claim, or one older than `before` (its process died mid-charge)."""
+    return or_(OrderDO.payment_method.is_(None), OrderDO.updated_at < before)
+
+
+async def reserve_payment(
+    session: AsyncSession, *, order_id: int, method: str, now: datetime, stale_before: datetime
+) -> bool:
+    """Claim the right to charge an unpaid order: one caller wins; a claim older than
+    `stale_before` (its process died mid-charge) may be taken over."""
+    result = await session.execute(
+        update(OrderDO)
+        .where(
+            OrderDO.id == order_id,
+            OrderDO.status == "pending_payment",
+            _unclaimed(stale_before),
+        )
+        .values(payment_method=method, updated_at=now, version=OrderDO.version + 1)
+        .execution_options(synchronize_session=False)
+    )
+    return _rowcount(result) == 1
+
+
+async def release_payment(session: AsyncSession, *, order_id: int, method: str) -> None:
+    """Give up a claim whose charge failed, so the buyer can try again."""
+    await session.execute(
+        update(OrderDO)
+        .where(
+            OrderDO.id == order_id,
+            OrderDO.status == "pending_payment",
+            OrderDO.payment_method == method,
+        )
+        .values(payment_method=None, version=OrderDO.version + 1)
+        .execution_options(synchronize_session=False)
+    )
 
 
 async def order_history(session: AsyncSession, order_id: int) -> list[OrderHistoryDO]:
@@ -175,10 +217,17 @@ async def order_history(session: AsyncSession, order_id: int) -> list[OrderHisto
     return list(rows.scalars())
 
 
-async def expired_unpaid_order_ids(session: AsyncSession, now: datetime, limit: int) -> list[int]:
+async def expired_unpaid_order_ids(
+    session: AsyncSession, now: datetime, limit: int, *, unclaimed_before: datetime
+) -> list[int]:
+    """Unpaid orders past their deadline, except those being paid right now."""
     rows = await session.execute(
         select(OrderDO.id)
-        .where(OrderDO.status == "pending_payment", OrderDO.expires_at < now)
+        .where(
+            OrderDO.status == "pending_payment",
+            OrderDO.expires_at < now,
+            _unclaimed(unclaimed_before),
+        )
         .order_by(OrderDO.expires_at)
         .limit(limit)
     )

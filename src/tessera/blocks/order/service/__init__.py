@@ -38,7 +38,7 @@ from tessera.blocks.order.service.ordering import (
     order_history,
     place_order,
 )
-from tessera.blocks.order.service.payments import handle_payment_callback, pay_order
+from tessera.blocks.order.service.payments import PaidOrder, handle_payment_callback, pay_order
 from tessera.blocks.order.service.state_machine import (
     ORDER_MANAGE,
     ORDER_READ_ANY,
@@ -53,6 +53,7 @@ __all__ = [
     "PRODUCT_MANAGE",
     "TRANSITIONS",
     "Actor",
+    "PaidOrder",
     "PlacedOrder",
     "Transition",
     "cancel_order",

@@ -9,13 +9,15 @@ publishes `order.<status>` (plus `product.changed`, reason `stock`, when stock c
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
 
 from tessera.blocks.order import dao
 from tessera.blocks.order.events import ORDER_TOPIC_BY_STATUS
-from tessera.blocks.order.model.do import OrderHistoryDO, PaymentDO
+from tessera.blocks.order.model.do import IdempotencyRecordDO, OrderHistoryDO, PaymentDO
 from tessera.blocks.order.model.dto import OrderOut
 from tessera.blocks.order.service.common import (
     forget_after_commit,
@@ -35,6 +37,27 @@ from tessera.lib.tasks import publish
 log = structlog.get_logger("tessera.order")
 
 
+# A claim to charge an order (`dao.reserve_payment`) whose process died mid-charge may be
+# taken over after this long; providers get the order number as their idempotency key, so a
+# charge that did happen is not made twice by whoever takes over. Unpaid-order expiry leaves
+# a fresher claim alone.
+PAYMENT_CLAIM_SECONDS = 120
+
+
+def payment_claims_expired() -> datetime:
+    """Claims made before this moment are stale."""
+    return utcnow() - timedelta(seconds=PAYMENT_CLAIM_SECONDS)
+
+
+@dataclass(frozen=True, slots=True)
+class Remembered:
+    """Where an answer is kept for replay: the caller's (user, Idempotency-Key, request)."""
+
+    user_id: int
+    key: str
+    request_hash: str
+
+
 async def apply_transition(
     runtime: Runtime,
     *,
@@ -44,9 +67,12 @@ async def apply_transition(
     reason: str | None = None,
     values: dict[str, Any] | None = None,
     payment: PaymentDO | None = None,
+    remember: Remembered | None = None,
+    unclaimed_before: datetime | None = None,
 ) -> OrderOut:
     """Apply `action` to the order as `actor`, setting `values` on it and adding `payment`
-    (its row's unique key makes a replayed provider callback fail with IntegrityError)."""
+    (its row's unique key makes a replayed provider callback fail with IntegrityError).
+    `remember` stores the answer under an Idempotency-Key in the same transaction."""
     now = utcnow()
     async with runtime.db.transaction() as uow:
         order = await dao.get_order(uow.session, order_id)
@@ -59,6 +85,7 @@ async def apply_transition(
             seen_version=order.version,
             from_status=transition.from_status,
             values={"status": transition.to_status, "updated_at": now, **(values or {})},
+            unclaimed_before=unclaimed_before,
         )
         if not moved:
             raise Conflict(
@@ -85,6 +112,16 @@ async def apply_transition(
         await uow.session.flush()
         await uow.session.refresh(order)
         out = order_out(order)
+        if remember is not None:
+            uow.session.add(
+                IdempotencyRecordDO(
+                    user_id=remember.user_id,
+                    idempotency_key=remember.key,
+                    request_hash=remember.request_hash,
+                    resource_id=order.id,
+                    response_body=out.model_dump_json(),
+                )
+            )
         keys = [order_key(runtime, order.id)]
         if transition.restores_stock:
             keys += [product_key(runtime, product_id) for product_id in product_ids]
@@ -139,7 +176,9 @@ async def refund_order(
 async def expire_unpaid_orders(*, runtime: Runtime, batch_size: int = 100) -> int:
     """Cancel orders left unpaid past their deadline and give their stock back."""
     async with runtime.db.read() as session:
-        ids = await dao.expired_unpaid_order_ids(session, utcnow(), batch_size)
+        ids = await dao.expired_unpaid_order_ids(
+            session, utcnow(), batch_size, unclaimed_before=payment_claims_expired()
+        )
     expired = 0
     for order_id in ids:
         try:
@@ -149,6 +188,8 @@ async def expire_unpaid_orders(*, runtime: Runtime, batch_size: int = 100) -> in
                 action="cancel",
                 actor=SYSTEM,
                 reason="payment timeout",
+                # Never cancel under a payment that is being charged right now.
+                unclaimed_before=payment_claims_expired(),
             )
             expired += 1
         except Conflict:
