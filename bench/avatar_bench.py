@@ -255,7 +255,8 @@ def main() -> None:
             worst = {key: max(r[key] for r in rounds) for key in rounds[0]}
             results.append({"case": label, **worst})
         print(
-            f"{args.clients} concurrent avatars; unit: one decoded {SIDE}x{SIDE} RGBA bitmap = {BITMAP_MIB:.0f} MiB"
+            f"{args.clients} concurrent avatars; unit: one decoded {SIDE}x{SIDE} RGBA bitmap "
+            f"= {BITMAP_MIB:.0f} MiB"
         )
         print(f"{'case':<36} {'peak growth MiB':>16} {'peak / bitmap':>14} {'after 3 s MiB':>14}")
         for row in results:

@@ -59,7 +59,7 @@ async def test_two_installations_on_one_redis_share_nothing(
         assert users_b.status_code == 403
 
         # Lock A's account out; B's account of the same name signs in.
-        for _ in range(api_a.settings.ratelimit.login_failures_per_account):
+        for _ in range(api_a.settings.user.login_failures_per_account):
             assert (await _login(api_a, "shared", "wrong-password-1")).status_code == 401
         assert (await _login(api_a, "shared")).status_code == 429
         assert (await _login(api_b, "shared")).status_code == 200

@@ -42,7 +42,7 @@ async def login(api: Api, username: str, password: str):
 async def test_concurrent_wrong_passwords_verify_at_most_the_limit(api: Api):
     user = await register(api)
     calls = count_verifications(api)
-    limit = api.settings.ratelimit.login_failures_per_account
+    limit = api.settings.user.login_failures_per_account
     answers = await asyncio.gather(
         *(login(api, user["username"], "wrong-pass-1") for _ in range(60))
     )
@@ -59,7 +59,7 @@ async def test_concurrent_wrong_passwords_verify_at_most_the_limit(api: Api):
 
 @PENDING
 async def test_concurrent_failures_from_one_address_are_capped(api_with: ApiFactory):
-    async with api_with(ratelimit={"login_failures_per_ip": 5}) as api:
+    async with api_with(user={"login_failures_per_ip": 5}) as api:
         names = [unique() for _ in range(30)]
         calls = count_verifications(api)
         answers = await asyncio.gather(*(login(api, name, "wrong-pass-1") for name in names))
@@ -72,7 +72,7 @@ async def test_concurrent_failures_from_one_address_are_capped(api_with: ApiFact
 @PENDING
 async def test_lock_out_counts_the_account_not_the_typed_name(api: Api):
     user = await register(api)
-    limit = api.settings.ratelimit.login_failures_per_account
+    limit = api.settings.user.login_failures_per_account
     for attempt in range(limit):
         typed = user["username"] if attempt % 2 == 0 else user["email"].upper()
         assert (await login(api, typed, "wrong-pass-1")).status_code == 401
@@ -83,7 +83,7 @@ async def test_lock_out_counts_the_account_not_the_typed_name(api: Api):
 
 async def test_unknown_names_lock_out_like_real_ones(api: Api):
     """A lock-out that only real accounts get would tell which names exist."""
-    limit = api.settings.ratelimit.login_failures_per_account
+    limit = api.settings.user.login_failures_per_account
     ghost = unique("ghost")
     for _ in range(limit):
         assert (await login(api, ghost, "wrong-pass-1")).status_code == 401
@@ -101,7 +101,7 @@ async def test_a_shared_address_survives_its_users_typos(api: Api):
 @PENDING
 async def test_lock_out_grows_with_each_lock(api: Api):
     user = await register(api)
-    limit = api.settings.ratelimit.login_failures_per_account
+    limit = api.settings.user.login_failures_per_account
     waits = []
     for _ in range(2):
         for _ in range(limit):

@@ -22,7 +22,7 @@ async def attempt(api: Api, email: str):
 @PENDING
 async def test_probing_registered_emails_is_limited_per_address(api: Api):
     known = [(await register(api))["email"] for _ in range(6)]
-    limit = api.settings.ratelimit.register_conflicts_per_ip
+    limit = api.settings.user.register_conflicts_per_ip
     answers = [await attempt(api, email) for email in known[: limit + 1]]
     assert [answer.status_code for answer in answers[:limit]] == [409] * limit
     assert answers[limit].status_code == 429
