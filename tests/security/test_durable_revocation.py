@@ -4,13 +4,10 @@ the database (`auth_session.revoked_at`, disabled users) decides on a cache miss
 
 from __future__ import annotations
 
-import pytest
-
 from tests.conftest import Api
 from tests.helpers import PASSWORD, bearer, login, signed_in
 
 ME = "/api/v1/users/me"
-PENDING = pytest.mark.xfail(strict=True, reason="the user block reads sessions after ARCH-8")
 
 
 async def redis_restarts_empty(api: Api) -> None:
@@ -18,7 +15,6 @@ async def redis_restarts_empty(api: Api) -> None:
     await api.runtime.cache.delete_prefix(api.runtime.keys.prefix + ":")
 
 
-@PENDING
 async def test_logged_out_access_token_stays_refused(api: Api):
     user = await signed_in(api)
     assert (await api.post("/api/v1/auth/logout", headers=user.headers)).status_code == 204
@@ -31,7 +27,6 @@ async def test_logged_out_access_token_stays_refused(api: Api):
     assert again.status_code == 401
 
 
-@PENDING
 async def test_revoked_session_stays_refused(api: Api):
     user = await signed_in(api)
     other = await login(api, user.username)
@@ -47,7 +42,6 @@ async def test_revoked_session_stays_refused(api: Api):
     assert (await api.get(ME, headers=user.headers)).status_code == 200
 
 
-@PENDING
 async def test_password_change_signs_other_sessions_out_for_good(api: Api):
     user = await signed_in(api)
     other = await login(api, user.username)

@@ -106,6 +106,10 @@ class SecuritySettings(BaseModel):
     argon2_memory_kib: int = Field(65536, ge=1024)
     argon2_parallelism: int = Field(4, ge=1)
     user_cache_ttl_seconds: int = Field(60, ge=1)
+    # How long Redis may answer "this session is active" before the database is asked again
+    # (revocations are written to Redis at once; this bounds a revocation whose Redis write
+    # was lost).
+    session_cache_ttl_seconds: int = Field(60, ge=1, le=3600)
     # Keys (e.g. "mail.backend") whose production safety check is waived on purpose; see
     # `Settings._production_refuses_unsafe_settings` for what is checked.
     allow_unsafe_settings: list[str] = Field(default_factory=list)

@@ -105,6 +105,9 @@ class _NoPrincipals:
     async def load(self, user_id: int) -> Principal | None:
         return None
 
+    async def session_active(self, session_id: str, user_id: int) -> bool:
+        return False
+
 
 @dataclass
 class Runtime:
@@ -146,7 +149,12 @@ class Runtime:
                 parallelism=settings.security.argon2_parallelism,
             ),
             tokens=TokenService(settings),
-            revocations=Revocations(redis, keys, settings.security.access_token_ttl_seconds),
+            revocations=Revocations(
+                redis,
+                keys,
+                settings.security.access_token_ttl_seconds,
+                settings.security.session_cache_ttl_seconds,
+            ),
         )
 
     async def start(self, *, wait_for_database: bool = True) -> None:
