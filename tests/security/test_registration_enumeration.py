@@ -5,12 +5,9 @@ answers per hour, on top of the general registration limit. Usernames are public
 
 from __future__ import annotations
 
-import pytest
-
 from tests.conftest import Api
 from tests.helpers import PASSWORD, register, unique
 
-PENDING = pytest.mark.xfail(strict=True, reason="the user service limits probing after ARCH-8")
 REGISTER = "/api/v1/auth/register"
 
 
@@ -19,7 +16,6 @@ async def attempt(api: Api, email: str):
     return await api.post(REGISTER, json={"username": name, "email": email, "password": PASSWORD})
 
 
-@PENDING
 async def test_probing_registered_emails_is_limited_per_address(api: Api):
     known = [(await register(api))["email"] for _ in range(6)]
     limit = api.settings.user.register_conflicts_per_ip

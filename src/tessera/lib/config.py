@@ -268,6 +268,10 @@ class UserSettings(BaseModel):
     login_window_seconds: int = Field(900, ge=1)
     register_per_ip: int = Field(30, ge=1)
     register_window_seconds: int = Field(3600, ge=1)
+    # Registration says when an email is taken (sign-in works at once, so hiding it would
+    # only move the answer to the sign-in); an address gets this many such answers per
+    # register window, which makes probing for registered emails slow.
+    register_conflicts_per_ip: int = Field(5, ge=1)
     # SMS codes: lifetime, wrong tries per code, sends per number and per IP, checks per IP.
     code_ttl_seconds: int = Field(300, ge=1)
     code_max_attempts: int = Field(5, ge=1)

@@ -45,7 +45,11 @@ from tessera.lib.web import ClientInfo
 
 
 async def register_user(*, runtime: Runtime, data: RegisterIn, client: ClientInfo) -> UserOut:
-    await hit(runtime, limits_of(runtime).register, client.ip or "unknown")
+    """Create an account. "This email is already registered" is said plainly (sign-in works
+    at once, so hiding it would only move the answer to the sign-in), but an address gets
+    few such answers (`user.register_conflicts_per_ip`), which makes probing slow."""
+    limits = limits_of(runtime)
+    await hit(runtime, limits.register, client.ip or "unknown")
     username_key = data.username.lower()
     email = data.email.lower()
     password_hash = await runtime.passwords.hash(data.password)
@@ -54,6 +58,8 @@ async def register_user(*, runtime: Runtime, data: RegisterIn, client: ClientInf
             name_taken, email_taken = await dao.username_or_email_taken(
                 uow.session, username_key=username_key, email=email
             )
+            if email_taken:
+                await hit(runtime, limits.register_conflict, client.ip or "unknown")
             raise_if_taken(name_taken=name_taken, email_taken=email_taken)
             user = UserDO(
                 username=data.username,

@@ -27,6 +27,7 @@ class Rule:
 @dataclass(frozen=True, slots=True)
 class UserLimits:
     register: Rule
+    register_conflict: Rule
     login: LoginPolicy  # reserved before the password check (`LoginGuard`)
     sms_ip: Rule
     sms_phone_interval: Rule
@@ -55,6 +56,11 @@ class UserLimits:
             register=Rule(
                 "register",
                 Limit(s.register_per_ip, s.register_window_seconds),
+                "auth.register_rate_limited",
+            ),
+            register_conflict=Rule(
+                "register_conflict",
+                Limit(s.register_conflicts_per_ip, s.register_window_seconds),
                 "auth.register_rate_limited",
             ),
             login=LoginPolicy(
