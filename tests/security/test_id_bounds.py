@@ -103,7 +103,6 @@ def operations(document: dict[str, Any]):
                 yield path, method, item[method]
 
 
-@pytest.mark.xfail(strict=True, reason="path and query ids are bounded with the ARCH-8 controllers")
 async def test_every_id_is_declared_in_range(api: Api):
     document = (await api.get("/openapi.json")).json()
     unbounded = []
