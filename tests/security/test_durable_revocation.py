@@ -67,3 +67,17 @@ async def test_disabled_user_stays_refused(api: Api):
     assert (await api.get(ME, headers=user.headers)).status_code == 401
     refresh = await api.post("/api/v1/auth/refresh", json={"refresh_token": user.refresh})
     assert refresh.status_code == 401
+
+
+async def test_a_token_for_a_session_the_database_does_not_know_is_refused(api: Api):
+    """A correctly signed token whose session never existed (or was deleted): refused."""
+    import uuid
+
+    import jwt
+
+    user = await signed_in(api)
+    claims = jwt.decode(user.access, options={"verify_signature": False})
+    forged = jwt.encode({**claims, "sid": uuid.uuid4().hex}, api.settings.jwt_signing_secret)
+    refused = await api.get(ME, headers=bearer(forged))
+    assert refused.status_code == 401
+    assert refused.json()["code"] == "auth.session_revoked"
