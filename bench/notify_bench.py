@@ -199,6 +199,7 @@ async def bench_backend(
     }
     settings = Settings(**values)
     runtime = Runtime.build(settings)
+    await runtime.start()
     for hook in notify_block.on_startup:
         await hook(runtime)
     try:

@@ -16,6 +16,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from tessera.blocks import KNOWN_BLOCKS
+from tessera.lib import installation as _installation  # noqa: F401  (registers its table)
 from tessera.lib.config import load_settings
 from tessera.lib.db import Base
 from tessera.lib.tasks import outbox as _outbox  # noqa: F401  (registers outbox tables)

@@ -314,8 +314,10 @@ async def test_demo_seed_creates_a_usable_shop_and_is_repeatable(cli: Cli):
         "seed",
         TESSERA_ENV="production",
         TESSERA_SECURITY__JWT_SECRET="Zx" + "".join(chr(65 + i) for i in range(26)) + "abcdefghij",
+        TESSERA_SECURITY__ALLOW_UNSAFE_SETTINGS='["mail.backend", "sms.backend"]',
     )
     assert refused.returncode != 0
+    assert "refusing to seed demo data in production" in refused.stderr
 
 
 async def test_events_can_be_listed_and_dead_ones_retried(cli: Cli):

@@ -14,18 +14,22 @@ from typing import Any
 
 import structlog
 from fastapi import FastAPI, Request, Response
-from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from tessera import blocks as block_registry
 from tessera.lib.config import Settings, load_settings
-from tessera.lib.errors import install_error_handlers
+from tessera.lib.errors import Forbidden, NotFound, install_error_handlers
 from tessera.lib.logging import configure_logging
+from tessera.lib.metrics import CONTENT_TYPE_LATEST, metrics_allowed
+from tessera.lib.metrics import render as render_metrics
 from tessera.lib.runtime import Block, Runtime
 from tessera.lib.tasks import OutboxWorker
-from tessera.lib.web import JsonBodyLimitMiddleware, RequestContextMiddleware
+from tessera.lib.web import (
+    JsonBodyLimitMiddleware,
+    ProblemCORSMiddleware,
+    RequestContextMiddleware,
+)
 
 log = structlog.get_logger("tessera.app")
 
@@ -45,6 +49,7 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         owned = runtime is None
         rt = runtime or Runtime.build(settings)
+        await rt.start(wait_for_database=False)
         app.state.runtime = rt
         for block in chosen:
             for hook in block.on_startup:
@@ -106,7 +111,7 @@ def create_app(
     )
     if settings.server.cors_origins:
         app.add_middleware(
-            CORSMiddleware,
+            ProblemCORSMiddleware,
             allow_origins=settings.server.cors_origins,
             allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
             allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "X-Request-ID"],
@@ -132,20 +137,31 @@ def _add_operations_routes(app: FastAPI) -> None:
     async def readyz(request: Request) -> JSONResponse:
         """Database, cache and (with the file block) storage reachable; 503 otherwise."""
         rt: Runtime = request.app.state.runtime
-        checks: dict[str, Any] = {}
+        timeout = rt.settings.server.readiness_timeout_seconds
         probes: list[tuple[str, Callable[[], Awaitable[None]]]] = [
             ("database", rt.db.ping),
             ("cache", rt.cache.ping),
         ]
         if rt.storage is not None:
             probes.append(("storage", rt.storage.ping))
-        for name, probe in probes:
+
+        async def check(name: str, probe: Callable[[], Awaitable[None]]) -> str:
+            # A frozen backend (accepts, never answers) must not hang the probe: each check
+            # gets `readiness_timeout_seconds`, and they all run at once.
             try:
-                await probe()
-                checks[name] = "ok"
+                await asyncio.wait_for(probe(), timeout)
+            except TimeoutError:
+                log.warning("readiness_failed", component=name, error=f"no answer in {timeout} s")
+                return "unavailable"
             except Exception as exc:
                 log.warning("readiness_failed", component=name, error=str(exc))
-                checks[name] = "unavailable"
+                return "unavailable"
+            return "ok"
+
+        results = await asyncio.gather(*(check(name, probe) for name, probe in probes))
+        checks: dict[str, Any] = {
+            name: result for (name, _), result in zip(probes, results, strict=True)
+        }
         ready = all(value == "ok" for value in checks.values())
         return JSONResponse(
             {"status": "ok" if ready else "unavailable", "checks": checks},
@@ -153,8 +169,19 @@ def _add_operations_routes(app: FastAPI) -> None:
         )
 
     @app.get("/metrics", tags=["operations"], include_in_schema=False)
-    async def metrics() -> Response:
-        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+    async def metrics(request: Request) -> Response:
+        settings: Settings = request.app.state.settings
+        if not settings.metrics.enabled:
+            raise NotFound("No such route.", code="route.not_found")
+        if not metrics_allowed(request, settings.metrics):
+            raise Forbidden(
+                "Metrics are served to allowed networks (metrics.allow_from) or with "
+                "metrics.token as a bearer token.",
+                code="metrics.forbidden",
+            )
+        # The exposition reads every worker's files under multiprocess mode: off the loop.
+        body = await asyncio.to_thread(render_metrics)
+        return Response(body, media_type=CONTENT_TYPE_LATEST)
 
 
 def app_from_environment() -> FastAPI:

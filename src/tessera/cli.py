@@ -21,6 +21,7 @@ from tessera.lib.config import Settings, load_settings
 from tessera.lib.migrations import pending_migrations, upgrade_database
 
 if TYPE_CHECKING:
+    from tessera.lib.runlock import RunLock
     from tessera.lib.runtime import Runtime
 
 T = TypeVar("T")
@@ -126,17 +127,53 @@ def serve(
         # closes every socket with 1012 so clients reconnect elsewhere and resume.
         **uvicorn_options(settings),
     }
-    if workers == 1:
-        from tessera.app import create_app
-        from tessera.lib.logging import configure_logging
+    lock = _embedded_lock(settings, "tessera serve")
+    try:
+        if workers == 1:
+            from tessera.app import create_app
+            from tessera.lib.logging import configure_logging
 
-        configure_logging(settings.logging, production=settings.env == "production")
-        uvicorn.run(create_app(settings), **options)
-        return
-    # Worker processes are spawned and read their settings afresh; the only channel to them
-    # is their environment, so the chosen blocks travel there (restored afterwards).
-    with _environment(TESSERA_SERVER__BLOCKS=json.dumps(settings.server.blocks)):
-        uvicorn.run("tessera.app:app_from_environment", factory=True, workers=workers, **options)
+            configure_logging(settings.logging, production=settings.env == "production")
+            uvicorn.run(create_app(settings), **options)
+            return
+        # Worker processes are spawned and read their settings afresh; the only channel to
+        # them is their environment, so the chosen blocks travel there (restored afterwards).
+        # Each worker counts its own requests: with a shared folder (Prometheus multiprocess
+        # mode, read by the workers at import) /metrics on any of them adds up all of them.
+        extra: dict[str, str] = {}
+        if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+            from tessera.lib.metrics import MULTIPROC_ENV, prepare_multiprocess_dir
+
+            folder = prepare_multiprocess_dir(settings.var_dir / f"prometheus-{port}")
+            extra[MULTIPROC_ENV] = str(folder.resolve())
+        with _environment(TESSERA_SERVER__BLOCKS=json.dumps(settings.server.blocks), **extra):
+            uvicorn.run(
+                "tessera.app:app_from_environment", factory=True, workers=workers, **options
+            )
+    finally:
+        if lock is not None:
+            lock.release()
+
+
+def _embedded_lock(settings: Settings, role: str) -> RunLock | None:
+    """In embedded mode one process owns var/ (its cache and worker live in its memory)."""
+    if not settings.embedded:
+        return None
+    from tessera.lib.runlock import AlreadyRunning, RunLock
+
+    try:
+        return RunLock(settings.var_dir, role).acquire()
+    except AlreadyRunning as exc:
+        typer.secho(
+            f"{exc.holder} already runs on {settings.var_dir.resolve()} in embedded mode "
+            "(SQLite or the in-process cache): its cache, one-time codes and outbox worker "
+            "live in that process, so a second one would issue codes and links the first "
+            "cannot check. Stop it, give this one another TESSERA_VAR_DIR, or use a server "
+            f"database and Redis (lock file: {exc.path}).",
+            fg=typer.colors.RED,
+            err=True,
+        )
+        raise typer.Exit(2) from exc
 
 
 @contextmanager
@@ -198,6 +235,26 @@ def db_upgrade(
     typer.echo(f"database at {revision}: {_safe_url(settings.database.url)}")
 
 
+@db_app.command("new-installation-id")
+def db_new_installation_id() -> None:
+    """Give this database a new installation id (after restoring a backup): the servers,
+    once restarted, start with empty cache entries, rate limits and one-time codes."""
+    from tessera.lib.db import Database
+    from tessera.lib.installation import rotate_installation_id
+
+    settings = _settings()
+
+    async def work() -> str:
+        db = Database(settings.database)
+        try:
+            return await rotate_installation_id(db)
+        finally:
+            await db.dispose()
+
+    fresh = asyncio.run(work())
+    typer.echo(f"installation id is now {fresh}; restart every tessera process")
+
+
 def _safe_url(url: str) -> str:
     from sqlalchemy.engine import make_url
 
@@ -212,11 +269,18 @@ def _run_with_runtime(work: Callable[[Runtime], Awaitable[T]]) -> T:
     async def main() -> T:
         runtime = Runtime.build(settings)
         try:
+            await runtime.start()
             return await work(runtime)
         finally:
             await runtime.close()
 
-    return asyncio.run(main())
+    from tessera.lib.installation import InstallationMissing
+
+    try:
+        return asyncio.run(main())
+    except InstallationMissing as exc:
+        typer.secho(str(exc), fg=typer.colors.RED, err=True)
+        raise typer.Exit(2) from exc
 
 
 @user_app.command("create-admin")
@@ -279,6 +343,7 @@ def worker(
 
     settings = _settings()
     configure_logging(settings.logging, production=settings.env == "production")
+    lock = _embedded_lock(settings, "tessera worker")
 
     async def work(runtime: Runtime) -> None:
         await _start_blocks(runtime, blocks)
@@ -292,7 +357,11 @@ def worker(
             loop.add_signal_handler(signum, stop.set)
         await outbox.run_forever(stop)
 
-    _run_with_runtime(work)
+    try:
+        _run_with_runtime(work)
+    finally:
+        if lock is not None:
+            lock.release()
 
 
 @events_app.command("list")
@@ -399,7 +468,7 @@ def files_sweep(
     swept = _run_with_runtime(work)
     verb = "would remove" if dry_run else "removed"
     for item in swept:
-        state = verb if (item.removed or dry_run) else "already gone"
+        state = verb if (item.removed or dry_run) else "kept" if item.kept else "already gone"
         typer.echo(f"{state}: {item.backend} {item.key or '<unknown key>'} ({item.reason})")
     typer.echo(f"{len(swept)} orphan(s) {'found' if dry_run else 'swept'}")
 

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import asyncio
 
-from tessera.lib.cache import Cache, create_redis
+from tessera.lib.cache import Cache, KeySpace, create_redis
 from tessera.lib.config import CacheSettings
 
 
 def _cache() -> Cache:
     settings = CacheSettings(key_prefix="unit")
-    return Cache(create_redis(settings), settings)
+    keys = KeySpace(settings.key_prefix)
+    keys.bind("0" * 32)
+    return Cache(create_redis(settings), settings, keys)
 
 
 def _identity(value):

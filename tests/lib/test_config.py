@@ -222,6 +222,7 @@ def test_production_with_strong_secret_loads(monkeypatch: pytest.MonkeyPatch, tm
     monkeypatch.setenv("TESSERA_ENV", "production")
     monkeypatch.setenv("TESSERA_SECURITY__JWT_SECRET", strong)
     monkeypatch.setenv("TESSERA_VAR_DIR", str(tmp_path / "var"))
+    monkeypatch.setenv("TESSERA_SECURITY__ALLOW_UNSAFE_SETTINGS", '["mail.backend", "sms.backend"]')
     settings = Settings()
     assert settings.env == "production"
     assert settings.jwt_signing_secret == strong

@@ -511,7 +511,9 @@ async def test_missing_bearer_token_is_401_with_challenge(api):
 async def test_each_bad_bearer_token_has_its_own_401_code(api):
     user = await signed_in(api)
     secret = api.settings.jwt_signing_secret
-    valid = jwt.encode(_claims(user.id), secret, "HS256")
+    # A real session: a token naming one the database does not know is refused too.
+    session_id = jwt.decode(user.access, options={"verify_signature": False})["sid"]
+    valid = jwt.encode(_claims(user.id, sid=session_id), secret, "HS256")
     control = await api.get(ME, headers=bearer(valid))
     assert control.status_code == 200, control.text  # the hand-made tokens are otherwise right
     for kind, code in BAD_TOKENS.items():

@@ -21,7 +21,7 @@ from tessera.blocks.user.utility import (
     totp_counter,
 )
 from tessera.lib.config import UserSettings
-from tessera.lib.ratelimit import Limit
+from tessera.lib.ratelimit import Limit, LoginPolicy
 
 SECRET = pyotp.random_base32()
 NOW = 1_800_000_015.0  # 15 s into a time step
@@ -139,4 +139,10 @@ def test_rate_limit_rules_come_from_settings():
         )
     ]
     assert len(scopes) == len(set(scopes))
-    assert limits.login_account.scope == limits.login_ip.scope == "login"
+    assert limits.login == LoginPolicy(
+        account_failures=5,
+        address_failures=100,
+        window_seconds=900,
+        lockout_base_seconds=60,
+        lockout_max_seconds=3600,
+    )

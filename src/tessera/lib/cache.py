@@ -1,10 +1,11 @@
 """Cache-aside on the redis-py asyncio API: real Redis in production, an in-process
 Redis-compatible store (fakeredis) in embedded mode.
 
-Keys are `<prefix>:<block>:<entity>:<id>`. Values are JSON with a jittered TTL so entries
-written together do not expire together. Concurrent misses on one key share one load (single
-flight, per process); callers invalidate after commit, and a load that raced an
-invalidation does not write back what it read.
+Keys are `<prefix>:<installation id>:<block>:<entity>:<id>` (`KeySpace`): the installation
+id comes from the database, so installations sharing one Redis never read each other's keys.
+Values are JSON with a jittered TTL so entries written together do not expire together.
+Concurrent misses on one key share one load (single flight, per process); callers invalidate
+after commit, and a load that raced an invalidation does not write back what it read.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import structlog
 from pydantic import BaseModel
 
 from tessera.lib.config import CacheSettings
+from tessera.lib.errors import ServiceUnavailable
 
 T = TypeVar("T")
 M = TypeVar("M", bound=BaseModel)
@@ -36,14 +38,27 @@ def create_redis(settings: CacheSettings) -> Redis:
     # WebSockets signing in at once) waits for a free connection instead of failing with
     # redis-py's "Too many connections" (its default pool holds 100 and does not wait).
     if settings.url:
+        from redis.asyncio.retry import Retry
+        from redis.backoff import ExponentialBackoff
+        from redis.exceptions import ConnectionError as RedisConnectionError
+
         pool = redis_asyncio.BlockingConnectionPool.from_url(
             settings.url,
             max_connections=settings.max_connections,
             timeout=settings.pool_timeout_seconds,
             decode_responses=False,
-            socket_connect_timeout=2,
-            socket_timeout=5,
-            health_check_interval=30,
+            socket_connect_timeout=settings.connect_timeout_seconds,
+            socket_timeout=settings.socket_timeout_seconds,
+            # After Redis restarts, every pooled connection is dead. An idle one is checked
+            # before use; one that fails mid-command is dropped and the command re-sent on a
+            # new connection (only on connection errors: a timeout is not retried, so a slow
+            # Redis costs socket_timeout once, not `retries` times).
+            health_check_interval=settings.health_check_interval_seconds,
+            retry=Retry(
+                ExponentialBackoff(cap=0.5, base=0.05),
+                settings.retries,
+                supported_errors=(RedisConnectionError,),
+            ),
         )
         return redis_asyncio.Redis(connection_pool=pool)
     import fakeredis
@@ -57,15 +72,50 @@ def create_redis(settings: CacheSettings) -> Redis:
     return client
 
 
+class KeySpace:
+    """Where one installation's keys live in Redis: `<key_prefix>:<installation id>`.
+
+    Every key family (cache entries, rate limits, revocations, one-time codes) is built from
+    `prefix`, which exists only once the installation id has been read from the database
+    (`Runtime.start`): a key built before that would be shared with every other installation
+    on the same Redis, so asking earlier is a programming error, not a silent fallback.
+    """
+
+    def __init__(self, base: str) -> None:
+        self.base = base
+        self._prefix: str | None = None
+        self.installation_id: str | None = None
+
+    def bind(self, installation_id: str) -> None:
+        self.installation_id = installation_id
+        self._prefix = f"{self.base}:{installation_id}"
+
+    @property
+    def prefix(self) -> str:
+        if self._prefix is None:
+            # The database was unreachable at start-up and the id is not known yet (it is
+            # retried in the background): answer 503, never use a shared key space.
+            raise ServiceUnavailable(
+                "The database is unreachable; try again shortly.",
+                code="database.unavailable",
+                headers={"Retry-After": "5"},
+            )
+        return self._prefix
+
+
 class Cache:
-    def __init__(self, redis: Redis, settings: CacheSettings) -> None:
+    def __init__(self, redis: Redis, settings: CacheSettings, keys: KeySpace) -> None:
         self.redis = redis
         self.settings = settings
-        self.prefix = settings.key_prefix
+        self.keys = keys
         self._inflight: dict[str, asyncio.Future[Any]] = {}
 
+    @property
+    def prefix(self) -> str:
+        return self.keys.prefix
+
     def key(self, block: str, entity: str, ident: object) -> str:
-        return f"{self.prefix}:{block}:{entity}:{ident}"
+        return f"{self.keys.prefix}:{block}:{entity}:{ident}"
 
     def ttl(self, seconds: int | None = None) -> int:
         base = seconds or self.settings.default_ttl_seconds

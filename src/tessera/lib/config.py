@@ -9,6 +9,7 @@ moved to another section keep working under their old names (`MOVED_TO_USER`), w
 from __future__ import annotations
 
 import ipaddress
+import json
 import os
 import secrets
 from functools import cached_property
@@ -43,6 +44,9 @@ class ServerSettings(BaseModel):
     cors_origins: list[str] = Field(default_factory=list)
     max_json_body_bytes: int = Field(1024 * 1024, ge=1024)
     hsts_max_age_seconds: int = 63072000
+    # /readyz gives each probe (database, cache, storage) this long, all probed at once, so a
+    # frozen backend makes the instance unready quickly instead of hanging the probe.
+    readiness_timeout_seconds: float = Field(2.0, gt=0, le=30)
 
     @field_validator("trusted_proxies")
     @classmethod
@@ -72,12 +76,22 @@ class DatabaseSettings(BaseModel):
 class CacheSettings(BaseModel):
     # Empty: an in-process Redis-compatible store (embedded mode, one process only).
     url: str | None = None
+    # Keys are `<key_prefix>:<installation id>:...`; the installation id comes from the
+    # database, so installations sharing a Redis never share keys even with one prefix.
     key_prefix: str = "tessera"
     default_ttl_seconds: int = 300
     ttl_jitter_ratio: float = Field(0.1, ge=0, le=0.5)
     # Connections per process; a command beyond them waits up to pool_timeout_seconds.
     max_connections: int = Field(256, ge=1)
     pool_timeout_seconds: float = Field(5.0, gt=0)
+    connect_timeout_seconds: float = Field(2.0, gt=0)
+    socket_timeout_seconds: float = Field(5.0, gt=0)
+    # A pooled connection idle this long is checked (PING) before it is used again.
+    health_check_interval_seconds: int = Field(5, ge=0)
+    # A command that fails on a dead connection is retried on a new one this many times
+    # (with a short backoff): after a Redis restart, stale pooled connections cost a
+    # reconnect, never an error.
+    retries: int = Field(3, ge=0, le=10)
 
 
 class SecuritySettings(BaseModel):
@@ -95,6 +109,31 @@ class SecuritySettings(BaseModel):
     argon2_memory_kib: int = Field(65536, ge=1024)
     argon2_parallelism: int = Field(4, ge=1)
     user_cache_ttl_seconds: int = Field(60, ge=1)
+    # How long Redis may answer "this session is active" before the database is asked again
+    # (revocations are written to Redis at once; this bounds a revocation whose Redis write
+    # was lost).
+    session_cache_ttl_seconds: int = Field(60, ge=1, le=3600)
+    # Keys (e.g. "mail.backend") whose production safety check is waived on purpose; see
+    # `Settings._production_refuses_unsafe_settings` for what is checked.
+    allow_unsafe_settings: list[str] = Field(default_factory=list)
+
+
+class MetricsSettings(BaseModel):
+    """Who may read `/metrics`: it names every route and its traffic, so not everyone."""
+
+    enabled: bool = True
+    # Scrapers connecting directly (no X-Forwarded-For / Forwarded header) from these
+    # networks need no token: the host itself by default.
+    allow_from: list[str] = Field(default_factory=lambda: ["127.0.0.1/32", "::1/128"])
+    # A scraper elsewhere sends `Authorization: Bearer <token>`.
+    token: SecretStr | None = None
+
+    @field_validator("allow_from")
+    @classmethod
+    def _valid_networks(cls, value: list[str]) -> list[str]:
+        for item in value:
+            ipaddress.ip_network(item, strict=False)
+        return value
 
 
 class RateLimitSettings(BaseModel):
@@ -304,12 +343,21 @@ class UserSettings(BaseModel):
     """Identity (the user block): every limit and lifetime of sign-in, registration, one-time
     codes, email verification, password reset and two-factor sign-in."""
 
-    # Sign-in lock-out (only failures count) and registrations.
+    # Sign-in lock-out (README "Sign-in lock-out" has the reasons). Per account: a few
+    # tries, then a lock that doubles with each lock-out within a day.
     login_failures_per_account: int = Field(5, ge=1)
-    login_failures_per_ip: int = Field(5, ge=1)
+    login_lockout_base_seconds: int = Field(60, ge=1)
+    login_lockout_max_seconds: int = Field(3600, ge=1)
+    # Per address: many people may share one (office NAT, mobile carrier): a much higher
+    # budget, still a hard cap on passwords one address can try per window.
+    login_failures_per_ip: int = Field(100, ge=1)
     login_window_seconds: int = Field(900, ge=1)
     register_per_ip: int = Field(30, ge=1)
     register_window_seconds: int = Field(3600, ge=1)
+    # Registration says when an email is taken (sign-in works at once, so hiding it would
+    # only move the answer to the sign-in); an address gets this many such answers per
+    # register window, which makes probing for registered emails slow.
+    register_conflicts_per_ip: int = Field(5, ge=1)
     # SMS codes: lifetime, wrong tries per code, sends per number and per IP, checks per IP.
     code_ttl_seconds: int = Field(300, ge=1)
     code_max_attempts: int = Field(5, ge=1)
@@ -477,6 +525,7 @@ class Settings(BaseSettings):
     security: SecuritySettings = Field(default_factory=SecuritySettings)
     ratelimit: RateLimitSettings = Field(default_factory=RateLimitSettings)
     logging: LoggingSettings = Field(default_factory=LoggingSettings)
+    metrics: MetricsSettings = Field(default_factory=MetricsSettings)
     tasks: TasksSettings = Field(default_factory=TasksSettings)
     order: OrderSettings = Field(default_factory=OrderSettings)
     storage: StorageSettings = Field(default_factory=StorageSettings)
@@ -543,6 +592,29 @@ class Settings(BaseSettings):
             raise ValueError("; ".join(problems))
         return self
 
+    @model_validator(mode="after")
+    def _production_refuses_unsafe_settings(self) -> Settings:
+        """Production refuses settings that leak secrets or make them guessable, naming each
+        key, unless that key is listed in `security.allow_unsafe_settings`."""
+        if self.env != "production":
+            return self
+        problems = [
+            (key, reason)
+            for key, reason in _unsafe_settings(self)
+            if key not in self.security.allow_unsafe_settings
+        ]
+        if problems:
+            lines = [f"{key} ({_env_name(key)}): {reason}" for key, reason in problems]
+            raise ValueError(
+                "TESSERA_ENV=production refuses unsafe settings:\n  "
+                + "\n  ".join(lines)
+                + "\nFix them, or accept the risk by listing the key in "
+                "security.allow_unsafe_settings (TESSERA_SECURITY__ALLOW_UNSAFE_SETTINGS='"
+                + json.dumps([key for key, _ in problems])
+                + "')."
+            )
+        return self
+
     @property
     def embedded(self) -> bool:
         """True when some state lives inside this process (SQLite or in-process cache)."""
@@ -577,15 +649,109 @@ class Settings(BaseSettings):
         return value
 
 
+_PLACEHOLDER_WORDS = (
+    *_PLACEHOLDER_SECRETS,
+    "change_me",
+    "password",
+    "placeholder",
+    "example",
+    "replace",
+    "todo",
+    "xxx",
+    "...",
+    "your-",
+    "your_",
+)
+# Secrets we generate ourselves (HMAC keys) must be long; credentials a provider issues are
+# held to what providers issue (an AWS secret key is 40 characters).
+MIN_ISSUED_SECRET_CHARS = 16
+MIN_PASSWORD_CHARS = 12
+
+
+def _env_name(key: str) -> str:
+    return "TESSERA_" + key.upper().replace(".", "__")
+
+
+def _weak(value: str, *, min_length: int, min_distinct: int = 6) -> str | None:
+    """Why a secret is unacceptable in production, or None."""
+    lowered = value.lower()
+    if any(word in lowered for word in _PLACEHOLDER_WORDS):
+        return "a placeholder value"
+    if len(value.encode()) < min_length:
+        return f"shorter than {min_length} bytes"
+    if len(set(value)) < min_distinct:
+        return "too few distinct characters to be random"
+    return None
+
+
+def _unsafe_settings(settings: Settings) -> list[tuple[str, str]]:
+    """(key, reason) for every production setting that would leak or weaken a secret."""
+    found: list[tuple[str, str]] = []
+    if settings.mail.backend in ("file", "console"):
+        found.append(
+            (
+                "mail.backend",
+                f"{settings.mail.backend!r} writes verification and password-reset links "
+                "to disk or the log; use smtp",
+            )
+        )
+    if settings.sms.backend in ("file", "console"):
+        found.append(
+            (
+                "sms.backend",
+                f"{settings.sms.backend!r} writes sign-in codes to disk or the log; "
+                "use aliyun or tencent",
+            )
+        )
+
+    def check(key: str, secret: SecretStr | None, *, min_length: int) -> None:
+        if secret is None:
+            return
+        reason = _weak(secret.get_secret_value(), min_length=min_length)
+        if reason is not None:
+            found.append((key, f"the secret is {reason}"))
+
+    for provider, secret in settings.order.payment_webhook_secrets.items():
+        check(
+            f"order.payment_webhook_secrets.{provider}",
+            secret,
+            min_length=MIN_SECRET_BYTES,
+        )
+    if settings.storage.backend == "s3":
+        check(
+            "storage.s3.secret_access_key",
+            settings.storage.s3.secret_access_key,
+            min_length=MIN_ISSUED_SECRET_CHARS,
+        )
+    if settings.mail.backend == "smtp":
+        check("mail.smtp_password", settings.mail.smtp_password, min_length=MIN_PASSWORD_CHARS)
+        if (
+            settings.mail.smtp_password is not None
+            and not settings.mail.smtp_starttls
+            and not settings.mail.smtp_implicit_tls
+        ):
+            found.append(("mail.smtp_starttls", "the SMTP password would be sent in clear text"))
+    if settings.sms.backend == "aliyun":
+        check(
+            "sms.aliyun_access_key_secret",
+            settings.sms.aliyun_access_key_secret,
+            min_length=MIN_ISSUED_SECRET_CHARS,
+        )
+    if settings.sms.backend == "tencent":
+        check(
+            "sms.tencent_secret_key",
+            settings.sms.tencent_secret_key,
+            min_length=MIN_ISSUED_SECRET_CHARS,
+        )
+    check("metrics.token", settings.metrics.token, min_length=MIN_SECRET_BYTES)
+    return found
+
+
 def load_settings(**overrides: Any) -> Settings:
     return Settings(**overrides)
 
 
 PAYMENT_PROVIDERS = ("alipay", "wechatpay")
-
-
-def _env_name(path: str) -> str:
-    return "TESSERA_" + path.upper().replace(".", "__")
 
 
 def _missing(path: str, *alternatives: str) -> str:

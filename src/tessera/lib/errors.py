@@ -115,6 +115,16 @@ class TooManyRequests(DomainError):
 class ServiceUnavailable(DomainError):
     status, code, title = 503, "service.unavailable", "Service unavailable"
 
+    def __init__(
+        self,
+        detail: str | None = None,
+        *,
+        code: str | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        # Every 503 tells clients when to come back (RFC 9110 section 10.2.3).
+        super().__init__(detail, code=code, headers={"Retry-After": "5", **(headers or {})})
+
 
 class InsufficientStorage(DomainError):
     status, code, title = 507, "storage.full", "Insufficient storage"
@@ -229,6 +239,25 @@ def _is_json_or_form(content_type: str) -> bool:
     )
 
 
+_BOUND_KEYWORDS = ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum")
+# The id ceiling, 2^63-1, as the float FastAPI's schema model turns it into (2^63).
+_FLOAT_MAX_ID = float(2**63 - 1)
+
+
+def _exact_bounds(node: Any) -> None:
+    """FastAPI's OpenAPI model holds numeric bounds as floats (999.0, and 2^63-1 rounded up
+    to 2^63): write whole numbers back as integers, the id ceiling exactly."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key in _BOUND_KEYWORDS and isinstance(value, float) and value.is_integer():
+                node[key] = 2**63 - 1 if value == _FLOAT_MAX_ID else int(value)
+            else:
+                _exact_bounds(value)
+    elif isinstance(node, list):
+        for item in node:
+            _exact_bounds(item)
+
+
 def install_openapi(app: FastAPI) -> None:
     """Document every error response as problem+json (FastAPI would say application/json and
     add its own `HTTPValidationError` shape, which this API never sends)."""
@@ -253,6 +282,7 @@ def install_openapi(app: FastAPI) -> None:
                         response["content"] = {PROBLEM_MEDIA_TYPE: {"schema": problem_ref}}
         for name in ("HTTPValidationError", "ValidationError"):
             components.pop(name, None)
+        _exact_bounds(schema)
         app.openapi_schema = schema
         return schema
 
@@ -335,6 +365,21 @@ def install_error_handlers(app: FastAPI) -> None:
             detail=f"The {component} is unreachable; try again shortly.",
             headers={"Retry-After": "5"},
         )
+
+    async def on_overflow(request: Request, exc: Exception) -> JSONResponse:
+        # Last line of defence for integers the database cannot bind (SQLite refuses
+        # anything beyond 64 bits before running the query). Ids are bounded where they are
+        # declared (tessera.lib.types); reaching this means a field was not.
+        log.warning("integer_out_of_range", error=str(exc)[:200], path=request.url.path)
+        return problem_response(
+            request,
+            status=422,
+            code="request.value_out_of_range",
+            title="Validation failed",
+            detail="A number in the request is out of range.",
+        )
+
+    app.add_exception_handler(OverflowError, on_overflow)
 
     for backend_error in (
         sqlalchemy_exc.OperationalError,

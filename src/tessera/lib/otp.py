@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from cryptography.fernet import Fernet, InvalidToken
 
-from tessera.lib.cache import Redis
+from tessera.lib.cache import KeySpace, Redis
 from tessera.lib.config import Settings
 
 if TYPE_CHECKING:
@@ -39,13 +39,13 @@ class CodeCheck:
 
 
 class OneTimeCodes:
-    def __init__(self, redis: Redis, *, prefix: str, key: str) -> None:
+    def __init__(self, redis: Redis, *, keys: KeySpace, key: str) -> None:
         self.redis = redis
-        self.prefix = f"{prefix}:otp"
+        self.keys = keys
         self._key = hashlib.sha256(("otp:" + key).encode()).digest()
 
     def _code_key(self, purpose: str, subject: str) -> str:
-        return f"{self.prefix}:code:{purpose}:{subject}"
+        return f"{self.keys.prefix}:otp:code:{purpose}:{subject}"
 
     def _digest(self, purpose: str, subject: str, code: str) -> str:
         message = f"{purpose}\x00{subject}\x00{code}".encode()
@@ -87,7 +87,9 @@ class OneTimeCodes:
     # --- link tokens ----------------------------------------------------------------------
 
     def _token_key(self, purpose: str, token: str) -> str:
-        return f"{self.prefix}:token:{purpose}:{hashlib.sha256(token.encode()).hexdigest()}"
+        return (
+            f"{self.keys.prefix}:otp:token:{purpose}:{hashlib.sha256(token.encode()).hexdigest()}"
+        )
 
     async def issue_token(self, purpose: str, data: dict[str, Any], *, ttl_seconds: int) -> str:
         token = secrets.token_urlsafe(32)
@@ -116,7 +118,7 @@ class OneTimeCodes:
         """True the first time `value` is seen in `scope` within the TTL (TOTP replay guard)."""
         return bool(
             await self.redis.set(
-                f"{self.prefix}:used:{scope}:{value}", b"1", nx=True, ex=ttl_seconds
+                f"{self.keys.prefix}:otp:used:{scope}:{value}", b"1", nx=True, ex=ttl_seconds
             )
         )
 
@@ -156,7 +158,7 @@ def one_time_codes(runtime: Runtime) -> OneTimeCodes:
     if runtime.codes is None:
         runtime.codes = OneTimeCodes(
             runtime.redis,
-            prefix=runtime.settings.cache.key_prefix,
+            keys=runtime.keys,
             key=server_key(runtime.settings),
         )
     return runtime.codes

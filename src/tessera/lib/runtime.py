@@ -1,8 +1,9 @@
 """The process-wide `Runtime` (settings, database, cache, security services) and the `Block`
 description every block exports from its `__init__.py`.
 
-One Runtime is built per process in `create_app`'s lifespan (or by a CLI command) and handed
-to services as a keyword argument; nothing here is a module-level global.
+One Runtime is built per process in `create_app`'s lifespan (or by a CLI command), started
+(`await runtime.start()`: reads the installation id) and handed to services as a keyword
+argument; nothing here is a module-level global.
 
 Integrations that lib defines the protocol of (storage, mailer, SMS sender, broadcaster) are
 typed fields, set by the block that owns them at start-up and read through
@@ -13,16 +14,22 @@ A block's own per-process state goes in `runtime.slots` under a typed `Slot` it 
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Annotated, Any, Generic, TypeVar
 
+import structlog
 from cryptography.fernet import Fernet
 from fastapi import APIRouter, Depends, Request
+from redis.exceptions import ConnectionError as RedisConnectionError
+from sqlalchemy import exc as sqlalchemy_exc
 
-from tessera.lib.cache import Cache, Redis, create_redis
+from tessera.lib.cache import Cache, KeySpace, Redis, create_redis
 from tessera.lib.config import Settings
 from tessera.lib.db import Database
+from tessera.lib.installation import read_installation_id
 from tessera.lib.ratelimit import RateLimiter
 from tessera.lib.security import (
     PasswordHasher,
@@ -41,6 +48,17 @@ if TYPE_CHECKING:
     from tessera.lib.storage.base import Storage
 
 T = TypeVar("T")
+log = structlog.get_logger("tessera.runtime")
+
+# Failures that mean "not reachable now" rather than "misconfigured".
+BACKEND_DOWN = (
+    sqlalchemy_exc.OperationalError,
+    sqlalchemy_exc.InterfaceError,
+    sqlalchemy_exc.TimeoutError,
+    OSError,
+    RedisConnectionError,
+)
+INSTALLATION_RETRY_SECONDS = 2.0
 
 
 class Slot(Generic[T]):
@@ -89,12 +107,16 @@ class _NoPrincipals:
     async def load(self, user_id: int) -> Principal | None:
         return None
 
+    async def session_active(self, session_id: str, user_id: int) -> bool:
+        return False
+
 
 @dataclass
 class Runtime:
     settings: Settings
     db: Database
     redis: Redis
+    keys: KeySpace
     cache: Cache
     ratelimiter: RateLimiter
     passwords: PasswordHasher
@@ -111,25 +133,63 @@ class Runtime:
     codes: OneTimeCodes | None = None
     sealers: dict[str, Fernet] = field(default_factory=dict)
     slots: Slots = field(default_factory=Slots)
+    _binder: asyncio.Task[None] | None = field(default=None, repr=False)
 
     @classmethod
     def build(cls, settings: Settings) -> Runtime:
         redis = create_redis(settings.cache)
-        prefix = settings.cache.key_prefix
+        keys = KeySpace(settings.cache.key_prefix)
         return cls(
             settings=settings,
             db=Database(settings.database),
             redis=redis,
-            cache=Cache(redis, settings.cache),
-            ratelimiter=RateLimiter(redis, prefix=prefix, enabled=settings.ratelimit.enabled),
+            keys=keys,
+            cache=Cache(redis, settings.cache, keys),
+            ratelimiter=RateLimiter(redis, keys=keys, enabled=settings.ratelimit.enabled),
             passwords=PasswordHasher(
                 time_cost=settings.security.argon2_time_cost,
                 memory_kib=settings.security.argon2_memory_kib,
                 parallelism=settings.security.argon2_parallelism,
             ),
             tokens=TokenService(settings),
-            revocations=Revocations(redis, prefix, settings.security.access_token_ttl_seconds),
+            revocations=Revocations(
+                redis,
+                keys,
+                settings.security.access_token_ttl_seconds,
+                settings.security.session_cache_ttl_seconds,
+            ),
         )
+
+    async def start(self, *, wait_for_database: bool = True) -> None:
+        """Read what the process needs from the database before serving: the installation
+        id that namespaces every Redis key (see `tessera.lib.installation`).
+
+        With `wait_for_database=False` (the server) an unreachable database does not stop
+        start-up: the id is read in the background, and until then anything that needs a
+        Redis key answers 503 while /healthz and /readyz keep answering. A database that is
+        reachable but has no id (not migrated) always stops start-up.
+        """
+        if self.keys.installation_id is not None:
+            return
+        try:
+            self.keys.bind(await read_installation_id(self.db))
+        except BACKEND_DOWN as exc:
+            if wait_for_database:
+                raise
+            log.warning("installation_id_deferred", error=repr(exc)[:300])
+            self._binder = asyncio.create_task(self._bind_when_reachable(), name="installation")
+
+    async def _bind_when_reachable(self) -> None:
+        while self.keys.installation_id is None:
+            await asyncio.sleep(INSTALLATION_RETRY_SECONDS)
+            try:
+                self.keys.bind(await read_installation_id(self.db))
+            except BACKEND_DOWN:
+                continue
+            except Exception:
+                log.exception("installation_id_unreadable")
+                return
+            log.info("installation_id_read")
 
     @property
     def worker_in_process(self) -> bool:
@@ -137,6 +197,10 @@ class Runtime:
         return mode == "on" or (mode == "auto" and self.settings.embedded)
 
     async def close(self) -> None:
+        if self._binder is not None:
+            self._binder.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._binder
         await self.db.dispose()
         await self.redis.aclose()
 

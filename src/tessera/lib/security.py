@@ -28,6 +28,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 
+from tessera.lib.cache import KeySpace
 from tessera.lib.config import Settings
 from tessera.lib.db import utcnow
 from tessera.lib.errors import Forbidden, Unauthorized
@@ -235,6 +236,14 @@ class PrincipalSource(Protocol):
 
     async def load(self, user_id: int) -> Principal | None: ...
 
+    async def session_active(self, session_id: str, user_id: int) -> bool:
+        """What the database says of a session: not revoked, not expired, this user's."""
+        ...
+
+
+SESSION_ACTIVE = b"active"
+SESSION_REVOKED = b"revoked"
+
 
 @dataclass(frozen=True, slots=True)
 class RevocationNotice:
@@ -248,29 +257,46 @@ RevocationListener = Callable[[RevocationNotice], None]
 
 
 class Revocations:
-    """Redis marks that end access tokens before they expire (logout, revoked sessions).
+    """Redis as a cache of what the database says about sessions, plus the denylist of
+    signed-out access tokens.
 
     Every revocation is also announced: to listeners in this process at once, and on the
     Redis pub/sub channel `announce_channel` for other instances (the realtime block closes
     the sockets signed in with a revoked token or session). Marks are written first, so a
     listener that re-checks them agrees with the announcement.
+
+    The database decides: `auth_session.revoked_at` (logout, revoked devices, password
+    change, disabled accounts, a reused refresh token) is the record. Redis holds each
+    session's state for a short while (`security.session_cache_ttl_seconds` when active;
+    until its tokens expire when revoked); a miss, such as after Redis restarted empty, asks
+    the database again, so nothing signed out comes back.
     """
 
-    def __init__(self, redis: Any, prefix: str, access_ttl_seconds: int) -> None:
+    def __init__(
+        self, redis: Any, keys: KeySpace, access_ttl_seconds: int, active_ttl_seconds: int = 60
+    ) -> None:
         self.redis = redis
-        self.prefix = f"{prefix}:auth"
+        self.keys = keys
         self.ttl = access_ttl_seconds
+        self.active_ttl = active_ttl_seconds
         self._listeners: list[RevocationListener] = []
 
     @property
     def announce_channel(self) -> str:
-        return f"{self.prefix}:revoked"
+        return f"{self.keys.prefix}:auth:revoked"
 
     def jti_key(self, jti: str) -> str:
-        return f"{self.prefix}:denied_jti:{jti}"
+        return f"{self.keys.prefix}:auth:denied_jti:{jti}"
 
     def session_key(self, session_id: str) -> str:
-        return f"{self.prefix}:revoked_session:{session_id}"
+        return f"{self.keys.prefix}:auth:session:{session_id}"
+
+    async def remember_session(self, session_id: str, *, active: bool) -> None:
+        await self.redis.set(
+            self.session_key(session_id),
+            SESSION_ACTIVE if active else SESSION_REVOKED,
+            ex=self.active_ttl if active else self.ttl + 5,
+        )
 
     async def deny_token(self, jti: str, expires_at: datetime | None) -> None:
         remaining = self.ttl
@@ -285,7 +311,7 @@ class Revocations:
             return
         async with self.redis.pipeline(transaction=False) as pipe:
             for session_id in session_ids:
-                pipe.set(self.session_key(session_id), b"1", ex=self.ttl + 5)
+                pipe.set(self.session_key(session_id), SESSION_REVOKED, ex=self.ttl + 5)
             await pipe.execute()
         await self._announce(RevocationNotice(session_ids=tuple(session_ids)))
 
@@ -338,14 +364,19 @@ async def principal_from_claims(runtime: Any, claims: AccessClaims) -> Principal
     revoked or disabled meanwhile: one Redis round trip (plus a load on a cache miss)."""
     revocations: Revocations = runtime.revocations
     source: PrincipalSource = runtime.principal_source
-    denied, revoked, cached = await runtime.redis.mget(
+    denied, session_state, cached = await runtime.redis.mget(
         revocations.jti_key(claims.jti),
         revocations.session_key(claims.session_id),
         source.cache_key(claims.user_id),
     )
     if denied is not None:
         raise Unauthorized("The token has been revoked.", code="auth.token_revoked")
-    if revoked is not None:
+    if session_state is None:
+        # Not cached (new, expired from the cache, or Redis lost it): the database decides.
+        active = await source.session_active(claims.session_id, claims.user_id)
+        await revocations.remember_session(claims.session_id, active=active)
+        session_state = SESSION_ACTIVE if active else SESSION_REVOKED
+    if session_state != SESSION_ACTIVE:
         raise Unauthorized("This session has been signed out.", code="auth.session_revoked")
     principal = (
         Principal.from_cache(json.loads(cached))

@@ -18,7 +18,9 @@ from typing import Annotated, Any
 import structlog
 from fastapi import Depends, Request
 from prometheus_client import Counter, Histogram
+from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
+from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tessera.lib.errors import PROBLEM_MEDIA_TYPE, internal_error_body, problem_body
@@ -210,6 +212,31 @@ class JsonBodyLimitMiddleware:
             request_id=scope.get("state", {}).get("request_id"),
         )
         await send_json(send, 413, body, media_type=PROBLEM_MEDIA_TYPE)
+
+
+class ProblemCORSMiddleware(CORSMiddleware):
+    """Starlette's CORS handling, except that a refused preflight is a problem+json 400
+    (`cors.preflight_rejected`) like every other error, not a bare text line."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope.get("method") == "OPTIONS":
+            headers = Headers(scope=scope)
+            if "origin" in headers and "access-control-request-method" in headers:
+                response = self.preflight_response(request_headers=headers)
+                if response.status_code >= 400:
+                    reason = bytes(response.body).decode("utf-8", "replace").strip()
+                    body = problem_body(
+                        status=response.status_code,
+                        code="cors.preflight_rejected",
+                        title="CORS preflight rejected",
+                        detail=f"{reason}." if reason else "CORS preflight rejected.",
+                        request_id=scope.get("state", {}).get("request_id"),
+                    )
+                    await send_json(send, response.status_code, body, media_type=PROBLEM_MEDIA_TYPE)
+                    return
+                await response(scope, receive, send)
+                return
+        await super().__call__(scope, receive, send)
 
 
 async def send_json(

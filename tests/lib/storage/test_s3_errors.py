@@ -80,7 +80,8 @@ OPERATIONS = [_save, _open, _delete, _stat, _ping]
     ("error", "expected"),
     [
         (client_error("NoSuchKey", 404), StorageNotFound),
-        (client_error("NoSuchBucket", 404), StorageNotFound),
+        # A missing bucket is an outage or a misconfiguration, never a missing file.
+        (client_error("NoSuchBucket", 404), StorageUnavailable),
         (client_error("", 404), StorageNotFound),
         (client_error("InvalidRange", 416), StorageInvalidRequest),
         (client_error("SlowDown", 503), StorageUnavailable),

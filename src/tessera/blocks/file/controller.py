@@ -22,6 +22,7 @@ from tessera.lib.errors import PayloadTooLarge, problem_responses
 from tessera.lib.pagination import Page, Paging
 from tessera.lib.runtime import RuntimeDep
 from tessera.lib.security import CurrentUser
+from tessera.lib.types import MAX_ID, PathId
 
 router = APIRouter(prefix="/api/v1")
 
@@ -153,7 +154,9 @@ async def list_files(
     principal: CurrentUser,
     paging: Paging,
     purpose: Literal["attachment", "avatar", "order_document"] | None = None,
-    owner_id: Annotated[int | None, Query(description="needs file:read:any")] = None,
+    owner_id: Annotated[
+        int | None, Query(ge=1, le=MAX_ID, description="needs file:read:any")
+    ] = None,
 ) -> Page[FileOut]:
     """Your files, newest first."""
     return await service.list_files(
@@ -236,7 +239,7 @@ async def delete_avatar(runtime: RuntimeDep, principal: CurrentUser) -> Response
     },
 )
 async def get_avatar(
-    user_id: int,
+    user_id: PathId,
     runtime: RuntimeDep,
     size: Annotated[int, Query(description="256 or 64 (pixels)")] = 256,
     if_none_match: Annotated[str | None, Header()] = None,
@@ -262,7 +265,7 @@ async def get_avatar(
     openapi_extra=_multipart_body(with_purpose=False, description="`file`: the document."),
 )
 async def upload_order_document(
-    order_id: int, request: Request, runtime: RuntimeDep, principal: CurrentUser
+    order_id: PathId, request: Request, runtime: RuntimeDep, principal: CurrentUser
 ) -> FileOut:
     """Attach a document to an order you can see (its owner, or staff)."""
     upload, name = await _receive(request, runtime.settings.storage.max_upload_bytes)
@@ -275,7 +278,7 @@ async def upload_order_document(
     "/orders/{order_id}/documents", tags=["orders"], responses=problem_responses(401, 404, 422)
 )
 async def list_order_documents(
-    order_id: int, runtime: RuntimeDep, principal: CurrentUser, paging: Paging
+    order_id: PathId, runtime: RuntimeDep, principal: CurrentUser, paging: Paging
 ) -> Page[FileOut]:
     return await service.list_order_documents(
         runtime=runtime, principal=principal, order_id=order_id, paging=paging

@@ -98,6 +98,14 @@ async def delete_intent(session: AsyncSession, intent_id: str) -> None:
     await session.execute(delete(StorageIntentDO).where(StorageIntentDO.id == intent_id))
 
 
+async def delete_intents_for_key(session: AsyncSession, backend: str, key: str) -> None:
+    await session.execute(
+        delete(StorageIntentDO).where(
+            StorageIntentDO.storage_backend == backend, StorageIntentDO.storage_key == key
+        )
+    )
+
+
 async def stale_intents(session: AsyncSession, before: datetime) -> list[StorageIntentDO]:
     rows = await session.execute(
         select(StorageIntentDO)

@@ -5,13 +5,12 @@ rendering (decode, crop to a square, re-encode).
 
 from __future__ import annotations
 
-import io
 import re
 import unicodedata
 import urllib.parse
 from collections.abc import Iterable
 
-from tessera.lib.errors import ValidationFailed
+from tessera.lib.images import render_squares
 from tessera.lib.storage import ByteRange
 
 MAX_NAME_LENGTH = 255
@@ -139,42 +138,10 @@ def parse_range(header: str | None, size: int) -> ByteRange | None:
 
 # --- avatars --------------------------------------------------------------------------------
 
-AVATAR_DECODERS = ("PNG", "JPEG", "WEBP")
-
 
 def render_avatars(data: bytes, *, sizes: Iterable[int], max_pixels: int) -> dict[int, bytes]:
     """The image in `data` as square PNGs of each size (EXIF orientation applied, centre
     cropped). Only pixels survive: EXIF, ICC profiles, comments and anything appended to
-    the file are dropped. CPU-bound: callers run it in a worker thread."""
-    from PIL import Image, ImageOps, UnidentifiedImageError
-
-    invalid = ValidationFailed(
-        "The image cannot be decoded.",
-        code="file.invalid_image",
-        errors=[{"loc": ["body", "file"], "msg": "not a valid image", "type": "image"}],
-    )
-    try:
-        with Image.open(io.BytesIO(data), formats=AVATAR_DECODERS) as image:
-            width, height = image.size
-            # Checked before decoding: the header alone tells how much memory it would take.
-            if width * height > max_pixels:
-                raise ValidationFailed(
-                    f"The image has more than {max_pixels} pixels.",
-                    code="file.image_too_large",
-                    errors=[{"loc": ["body", "file"], "msg": "too many pixels", "type": "image"}],
-                )
-            image.load()
-            upright = ImageOps.exif_transpose(image).convert("RGBA")
-    except Image.DecompressionBombError:
-        raise ValidationFailed(
-            "The image has too many pixels.", code="file.image_too_large"
-        ) from None
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError):
-        raise invalid from None
-    rendered: dict[int, bytes] = {}
-    for size in sizes:
-        fitted = ImageOps.fit(upright, (size, size), Image.Resampling.LANCZOS)
-        buffer = io.BytesIO()
-        fitted.save(buffer, format="PNG")
-        rendered[size] = buffer.getvalue()
-    return rendered
+    the file are dropped. Decoding keeps memory bounded (`tessera.lib.images`); services call
+    `render_squares_bounded`, which also limits how many run at once."""
+    return render_squares(data, tuple(sizes), max_pixels=max_pixels)

@@ -19,6 +19,7 @@ from tessera.lib.errors import problem_responses
 from tessera.lib.pagination import Page, Paging
 from tessera.lib.runtime import RuntimeDep
 from tessera.lib.security import CurrentUser, Principal, require_permission
+from tessera.lib.types import QueryId
 
 router = APIRouter(prefix="/api/v1")
 
@@ -47,7 +48,7 @@ async def list_notifications(
     paging: Paging,
     channel: Channel | None = None,
     status: Status | None = None,
-    user_id: int | None = None,
+    user_id: QueryId = None,
     template: Annotated[str | None, Query(max_length=64)] = None,
 ) -> Page[NotificationOut]:
     """Every message, newest first, with its delivery state (recipients masked)."""

@@ -33,6 +33,7 @@ from tessera.lib.errors import problem_responses
 from tessera.lib.pagination import Page, Paging
 from tessera.lib.runtime import RuntimeDep
 from tessera.lib.security import CurrentUser, OptionalUser, Principal, require_permission
+from tessera.lib.types import PathId, QueryId
 
 router = APIRouter(prefix="/api/v1")
 
@@ -77,7 +78,7 @@ async def list_products(
 
 
 @router.get("/products/{product_id}", tags=["products"], responses=problem_responses(404))
-async def get_product(product_id: int, runtime: RuntimeDep) -> ProductOut:
+async def get_product(product_id: PathId, runtime: RuntimeDep) -> ProductOut:
     """One product (public, cached)."""
     return await service.get_product(runtime=runtime, product_id=product_id)
 
@@ -100,7 +101,7 @@ async def create_product(
     responses=problem_responses(400, 401, 403, 404, 422),
 )
 async def update_product(
-    product_id: int, body: ProductUpdateIn, runtime: RuntimeDep, _: ProductManager
+    product_id: PathId, body: ProductUpdateIn, runtime: RuntimeDep, _: ProductManager
 ) -> ProductOut:
     return await service.update_product(runtime=runtime, product_id=product_id, data=body)
 
@@ -111,7 +112,7 @@ async def update_product(
     status_code=status.HTTP_204_NO_CONTENT,
     responses=problem_responses(401, 403, 404),
 )
-async def delete_product(product_id: int, runtime: RuntimeDep, _: ProductManager) -> Response:
+async def delete_product(product_id: PathId, runtime: RuntimeDep, _: ProductManager) -> Response:
     """Soft delete: gone from the catalogue; orders keep their snapshot of it."""
     await service.delete_product(runtime=runtime, product_id=product_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
@@ -161,7 +162,7 @@ async def list_orders(
     principal: CurrentUser,
     paging: Paging,
     status: OrderStatus | None = None,
-    user_id: int | None = None,
+    user_id: QueryId = None,
 ) -> Page[OrderOut]:
     """Your orders; with `order:read:any`, everyone's (filter by `user_id`)."""
     return await service.list_orders(
@@ -170,7 +171,7 @@ async def list_orders(
 
 
 @router.get("/orders/{order_id}", tags=["orders"], responses=problem_responses(401, 404))
-async def get_order(order_id: int, runtime: RuntimeDep, principal: CurrentUser) -> OrderOut:
+async def get_order(order_id: PathId, runtime: RuntimeDep, principal: CurrentUser) -> OrderOut:
     return await service.get_order_for_viewer(
         runtime=runtime, principal=principal, order_id=order_id
     )
@@ -178,7 +179,7 @@ async def get_order(order_id: int, runtime: RuntimeDep, principal: CurrentUser) 
 
 @router.get("/orders/{order_id}/history", tags=["orders"], responses=problem_responses(401, 404))
 async def order_history(
-    order_id: int, runtime: RuntimeDep, principal: CurrentUser
+    order_id: PathId, runtime: RuntimeDep, principal: CurrentUser
 ) -> list[OrderHistoryOut]:
     return await service.order_history(runtime=runtime, principal=principal, order_id=order_id)
 
@@ -204,7 +205,7 @@ PAY_RESPONSES: dict[int | str, dict[str, Any]] = {
     "/orders/{order_id}/pay", tags=["orders"], response_model=PayOut, responses=PAY_RESPONSES
 )
 async def pay_order(
-    order_id: int,
+    order_id: PathId,
     body: PayIn,
     request: Request,
     response: Response,
@@ -232,7 +233,7 @@ async def pay_order(
 
 @router.get("/orders/{order_id}/payments", tags=["orders"], responses=problem_responses(401, 404))
 async def list_payments(
-    order_id: int, runtime: RuntimeDep, principal: CurrentUser
+    order_id: PathId, runtime: RuntimeDep, principal: CurrentUser
 ) -> list[PaymentAttemptOut]:
     """The provider trades of an order, one per payment attempt."""
     return await service.list_payments(runtime=runtime, principal=principal, order_id=order_id)
@@ -246,7 +247,7 @@ async def payment_methods(runtime: RuntimeDep) -> list[PaymentMethodOut]:
 
 @router.post("/orders/{order_id}/ship", tags=["orders"], responses=TRANSITION_ERRORS)
 async def ship_order(
-    order_id: int, body: ShipIn, runtime: RuntimeDep, principal: CurrentUser
+    order_id: PathId, body: ShipIn, runtime: RuntimeDep, principal: CurrentUser
 ) -> OrderOut:
     """Staff (`order:manage`): a paid order leaves the warehouse."""
     return await service.ship_order(
@@ -259,13 +260,13 @@ async def ship_order(
 
 
 @router.post("/orders/{order_id}/complete", tags=["orders"], responses=TRANSITION_ERRORS)
-async def complete_order(order_id: int, runtime: RuntimeDep, principal: CurrentUser) -> OrderOut:
+async def complete_order(order_id: PathId, runtime: RuntimeDep, principal: CurrentUser) -> OrderOut:
     return await service.complete_order(runtime=runtime, principal=principal, order_id=order_id)
 
 
 @router.post("/orders/{order_id}/cancel", tags=["orders"], responses=TRANSITION_ERRORS)
 async def cancel_order(
-    order_id: int, runtime: RuntimeDep, principal: CurrentUser, body: ReasonIn | None = None
+    order_id: PathId, runtime: RuntimeDep, principal: CurrentUser, body: ReasonIn | None = None
 ) -> OrderOut:
     """Cancel an unpaid order; its stock returns to the shelf."""
     return await service.cancel_order(
@@ -278,7 +279,7 @@ async def cancel_order(
 
 @router.post("/orders/{order_id}/refund", tags=["orders"], responses=TRANSITION_ERRORS)
 async def refund_order(
-    order_id: int, runtime: RuntimeDep, principal: CurrentUser, body: ReasonIn | None = None
+    order_id: PathId, runtime: RuntimeDep, principal: CurrentUser, body: ReasonIn | None = None
 ) -> OrderOut:
     """Staff: refund everything left of a paid order through its payment provider. The order
     becomes `refunded` (stock back) when the provider confirms; `GET .../refunds` shows the
@@ -314,7 +315,7 @@ REFUND_RESPONSES: dict[int | str, dict[str, Any]] = {
     responses=REFUND_RESPONSES,
 )
 async def request_refund(
-    order_id: int,
+    order_id: PathId,
     body: RefundIn,
     runtime: RuntimeDep,
     principal: CurrentUser,
@@ -338,7 +339,7 @@ async def request_refund(
 
 @router.get("/orders/{order_id}/refunds", tags=["orders"], responses=problem_responses(401, 404))
 async def list_refunds(
-    order_id: int, runtime: RuntimeDep, principal: CurrentUser
+    order_id: PathId, runtime: RuntimeDep, principal: CurrentUser
 ) -> list[RefundOut]:
     return await service.list_refunds(runtime=runtime, principal=principal, order_id=order_id)
 

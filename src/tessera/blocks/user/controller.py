@@ -42,6 +42,7 @@ from tessera.lib.errors import Unauthorized, problem_responses
 from tessera.lib.pagination import Page, Paging
 from tessera.lib.runtime import RuntimeDep
 from tessera.lib.security import CurrentUser, Principal, require_permission
+from tessera.lib.types import PathId, QueryId
 from tessera.lib.web import Client
 
 router = APIRouter(prefix="/api/v1")
@@ -309,7 +310,7 @@ async def list_users(
 
 
 @router.get("/users/{user_id}", tags=["admin"], responses=problem_responses(401, 403, 404))
-async def get_user(user_id: int, runtime: RuntimeDep, _: UserManager) -> UserOut:
+async def get_user(user_id: PathId, runtime: RuntimeDep, _: UserManager) -> UserOut:
     return await service.get_user(runtime=runtime, user_id=user_id)
 
 
@@ -317,7 +318,7 @@ async def get_user(user_id: int, runtime: RuntimeDep, _: UserManager) -> UserOut
     "/users/{user_id}", tags=["admin"], responses=problem_responses(400, 401, 403, 404, 409, 422)
 )
 async def update_user(
-    user_id: int, body: AdminUpdateUserIn, runtime: RuntimeDep, actor: UserManager
+    user_id: PathId, body: AdminUpdateUserIn, runtime: RuntimeDep, actor: UserManager
 ) -> UserOut:
     """Change a user's roles or disable them (their tokens stop working at once)."""
     return await service.admin_update_user(runtime=runtime, actor=actor, user_id=user_id, data=body)
@@ -329,7 +330,7 @@ async def update_user(
     status_code=NO_CONTENT,
     responses=problem_responses(401, 403, 404),
 )
-async def logout_all(user_id: int, runtime: RuntimeDep, _: UserManager) -> Response:
+async def logout_all(user_id: PathId, runtime: RuntimeDep, _: UserManager) -> Response:
     """Sign the user out of every device."""
     await service.logout_everywhere(runtime=runtime, user_id=user_id)
     return Response(status_code=NO_CONTENT)
@@ -345,7 +346,7 @@ async def login_audit(
     runtime: RuntimeDep,
     _: AuditReader,
     paging: Paging,
-    user_id: int | None = None,
+    user_id: QueryId = None,
     outcome: Literal["success", "invalid_credentials", "inactive", "rate_limited", "mfa_required"]
     | None = None,
 ) -> Page[LoginAuditOut]:

@@ -105,6 +105,10 @@ async def add_session(session: AsyncSession, auth_session: AuthSessionDO) -> Non
     await session.flush()
 
 
+async def get_session(session: AsyncSession, session_id: str) -> AuthSessionDO | None:
+    return await session.get(AuthSessionDO, session_id)
+
+
 async def add_refresh_token(session: AsyncSession, token: RefreshTokenDO) -> None:
     session.add(token)
     await session.flush()

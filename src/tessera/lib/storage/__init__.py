@@ -40,9 +40,7 @@ async def open_storage(settings: StorageSettings, *, var_dir: Path) -> Storage:
     if settings.backend == "local":
         from tessera.lib.storage.local import LocalStorage
 
-        root = settings.local_root or var_dir / "files"
-        await asyncio.to_thread(root.mkdir, parents=True, exist_ok=True)
-        return LocalStorage(root)
+        return await asyncio.to_thread(LocalStorage, settings.local_root or var_dir / "files")
     if settings.backend == "fastdfs":
         from tessera.lib.storage.fastdfs_backend import FastDFSStorage
 

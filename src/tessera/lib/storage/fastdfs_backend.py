@@ -83,7 +83,11 @@ class FastDFSStorage:
         return StoredStat(size=info.size)
 
     async def ping(self) -> None:
-        await self.client.tracker_active_test()
+        """What an upload needs: a tracker that names a writable storage server, and that
+        server answering (a stopped or frozen storage fails here, or by the caller's
+        timeout, while the tracker alone would still look healthy)."""
+        target = await self.client.query_store()
+        await self.client.storage_active_test(*target.address)
 
     async def aclose(self) -> None:
         await self.client.aclose()

@@ -23,6 +23,7 @@ from tessera.lib.storage.errors import (
     StorageFull,
     StorageInvalidRequest,
     StorageNotFound,
+    StorageUnavailable,
 )
 
 WRITE_BATCH_BYTES = 1024 * 1024
@@ -68,12 +69,33 @@ class LocalFile:
             await asyncio.to_thread(handle.close)
 
 
+ROOT_MARKER = ".tessera-storage"
+
+
 class LocalStorage:
     backend = "local"
     can_list = True
 
     def __init__(self, root: Path) -> None:
+        """Creates the root if needed and marks it (a little blocking I/O, once)."""
         self.root = Path(root).resolve()
+        self.mark_root()
+
+    def mark_root(self) -> None:
+        """Leave a marker in the root: a key that is missing while the marker is missing too
+        means the volume is gone (unmounted, replaced), not the file."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        marker = self.root / ROOT_MARKER
+        if not marker.exists():
+            marker.write_text("Tessera file storage root; keep this file.\n")
+
+    def _root_present(self) -> bool:
+        return (self.root / ROOT_MARKER).is_file()
+
+    async def _error(self, exc: OSError, key: str) -> StorageError:
+        if isinstance(exc, FileNotFoundError) and not await asyncio.to_thread(self._root_present):
+            return StorageUnavailable(f"the storage root {self.root} is missing or not mounted")
+        return _storage_error(exc, key)
 
     def plan_key(self, name: str) -> str:
         today = datetime.now(UTC)
@@ -124,7 +146,7 @@ class LocalStorage:
         try:
             handle, size = await asyncio.to_thread(_open_read, path)
         except OSError as exc:
-            raise _storage_error(exc, key) from exc
+            raise await self._error(exc, key) from exc
         offset, length = (0, size) if byte_range is None else (byte_range.offset, byte_range.length)
         if offset + length > size:
             await asyncio.to_thread(handle.close)
@@ -139,18 +161,21 @@ class LocalStorage:
         try:
             await asyncio.to_thread(path.unlink)
         except OSError as exc:
-            raise _storage_error(exc, key) from exc
+            raise await self._error(exc, key) from exc
 
     async def stat(self, key: str) -> StoredStat:
         try:
             result = await asyncio.to_thread(self.path_of(key).stat)
         except OSError as exc:
-            raise _storage_error(exc, key) from exc
+            raise await self._error(exc, key) from exc
         return StoredStat(size=result.st_size)
 
     async def ping(self) -> None:
+        """What uploads and downloads need: the marked root, writable."""
+        if not await asyncio.to_thread(self._root_present):
+            raise StorageUnavailable(f"the storage root {self.root} is missing or not mounted")
         if not await asyncio.to_thread(os.access, self.root, os.W_OK):
-            raise StorageError(f"{self.root} is not writable")
+            raise StorageUnavailable(f"{self.root} is not writable")
 
     async def aclose(self) -> None:
         return None

@@ -23,7 +23,10 @@ from tessera.lib.storage.errors import (
 )
 
 READ_CHUNK_BYTES = 256 * 1024
-_NOT_FOUND_CODES = {"NoSuchKey", "NotFound", "404", "NoSuchBucket"}
+_NOT_FOUND_CODES = {"NoSuchKey", "NotFound", "404"}
+# A missing bucket is a configuration or outage problem, never proof that a file is gone:
+# taken as "not found" it would answer 404 and mark deletes done while the bytes remain.
+_UNAVAILABLE_CODES = {"NoSuchBucket", "SlowDown", "ServiceUnavailable", "RequestTimeout"}
 
 
 def _translate(exc: Exception, what: str) -> StorageError:
@@ -33,11 +36,13 @@ def _translate(exc: Exception, what: str) -> StorageError:
         error = exc.response.get("Error", {})
         code = str(error.get("Code", ""))
         status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
-        if code in _NOT_FOUND_CODES or status == 404:
+        if code in _UNAVAILABLE_CODES:
+            return StorageUnavailable(f"S3 {what}: {code}")
+        if code in _NOT_FOUND_CODES or (status == 404 and not code):
             return StorageNotFound(f"S3 {what}: {code or status}")
         if code == "InvalidRange" or status == 416:
             return StorageInvalidRequest(f"S3 {what}: {code}")
-        if status >= 500 or code in ("SlowDown", "ServiceUnavailable", "RequestTimeout"):
+        if status >= 500:
             return StorageUnavailable(f"S3 {what}: {code or status}")
         return StorageError(f"S3 {what}: {code or status} {error.get('Message', '')}".strip())
     if isinstance(exc, BotoCoreError | OSError | TimeoutError):

@@ -259,7 +259,9 @@ def tracker_scenario(script: Script, index: int) -> Action:
             if status == 0:
                 assert await query(file_id) == StorageServer("group1", *RECORDED_STORAGE)
             else:
-                error = StorageNotFound if status == 2 else StorageInvalidRequest
+                # ENOENT from the tracker means "no live storage (in that group)", whatever
+                # the file: unavailable, so downloads answer 503 and deletes are retried.
+                error = StorageUnavailable if status == 2 else StorageInvalidRequest
                 with pytest.raises(error):
                     await query(file_id)
         elif cmd == 111:

@@ -131,8 +131,10 @@ async def test_offline_storage(fake: FakeFastDFS, client: FastDFSClient) -> None
     await fake.stop_storage()
     with pytest.raises(StorageUnavailable, match="no writable"):
         await client.upload(b"y", 1)  # the tracker answers ENOENT to the store query
-    with pytest.raises(StorageNotFound):
-        await read_all(client, file_id)  # ...and to the fetch query: it is what it says
+    with pytest.raises(StorageUnavailable, match="no live"):
+        await read_all(client, file_id)  # ...and to the fetch query: an outage, not a 404
+    with pytest.raises(StorageUnavailable):
+        await client.delete(file_id)  # a delete is never "done" while the storage is away
     await fake.start_storage()
     assert await read_all(client, file_id) == b"x"
 

@@ -1,18 +1,16 @@
-"""Avatars: a user's picture, re-encoded (`utility.render_avatars`) into two square PNGs that
-replace the previous pair in one transaction; the profile's `avatar_url` is set through the
-user block's service. Read publicly, like any profile picture."""
+"""Avatars: a user's picture, re-encoded with bounded memory (`tessera.lib.images`) into two
+square PNGs that replace the previous pair in one transaction; the profile's `avatar_url` is
+set through the user block's service. Read publicly, like any profile picture."""
 
 from __future__ import annotations
-
-import asyncio
 
 from tessera.blocks.file import dao
 from tessera.blocks.file.model.dto import AvatarOut
 from tessera.blocks.file.service.common import Download, IncomingFile, delete_row, open_download
 from tessera.blocks.file.service.ingest import Probe, Stored, discard, new_row, single_chunk, store
-from tessera.blocks.file.utility import render_avatars
 from tessera.blocks.user import service as user_service
 from tessera.lib.errors import NotFound, ValidationFailed
+from tessera.lib.images import render_squares_bounded
 from tessera.lib.runtime import Runtime
 from tessera.lib.security import Principal
 from tessera.lib.storage import get_storage
@@ -29,8 +27,9 @@ async def set_avatar(*, runtime: Runtime, principal: Principal, upload: Incoming
     settings = runtime.settings.storage
     probe = Probe(upload.chunks(), max_bytes=settings.max_avatar_bytes, allowed=AVATAR_TYPES)
     data = await probe.read_all()
-    rendered = await asyncio.to_thread(
-        render_avatars, data, sizes=AVATAR_SIZES, max_pixels=settings.max_avatar_pixels
+    # Bounded memory: a tiny upload can describe a 4096 x 4096 canvas (tessera.lib.images).
+    rendered = await render_squares_bounded(
+        data, AVATAR_SIZES, max_pixels=settings.max_avatar_pixels
     )
     stored: dict[int, Stored] = {}
     try:

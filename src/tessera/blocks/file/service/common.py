@@ -4,6 +4,7 @@ and deleting a row (which hands its bytes to the outbox through `file.deleted`).
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from typing import Protocol
@@ -12,7 +13,7 @@ import structlog
 
 from tessera.blocks.file import dao
 from tessera.blocks.file.events import FILE_DELETED, FileDeleted
-from tessera.blocks.file.model.do import StoredFileDO
+from tessera.blocks.file.model.do import StorageIntentDO, StoredFileDO
 from tessera.blocks.file.model.dto import FileOut
 from tessera.blocks.file.utility import Unsatisfiable, parse_range
 from tessera.lib.db import UnitOfWork
@@ -113,8 +114,19 @@ async def open_download(row: StoredFileDO, storage: Storage, range_header: str |
 
 async def delete_row(uow: UnitOfWork, runtime: Runtime, row: StoredFileDO) -> None:
     """Delete the row in the caller's transaction; its bytes go when `file.deleted` is
-    delivered after commit (and are retried while storage is down)."""
+    delivered after commit (and are retried while storage is down).
+
+    A tombstone (an intent holding the key) is written with it and removed only once the
+    storage has confirmed the delete: if the outbox gives up (storage down for longer than
+    its retries), `tessera files sweep` still finds the key and deletes it later.
+    """
     await dao.delete_file(uow.session, row)
+    await dao.add_intent(
+        uow.session,
+        StorageIntentDO(
+            id=uuid.uuid4().hex, storage_backend=row.storage_backend, storage_key=row.storage_key
+        ),
+    )
     await publish(
         uow,
         runtime.events,

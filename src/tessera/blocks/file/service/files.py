@@ -134,10 +134,13 @@ async def delete_file(*, runtime: Runtime, principal: Principal, file_id: str) -
 
 
 async def delete_bytes(*, runtime: Runtime, event: Event[FileDeleted]) -> None:
-    """Outbox handler of `file.deleted`: gone already counts as done; outages raise (retry)."""
+    """Outbox handler of `file.deleted`: gone already counts as done; outages raise (retry).
+    The tombstone goes only once the storage has confirmed."""
     storage = get_storage(runtime)
     backend = event.data.backend
     if backend != storage.backend:
         raise RuntimeError(f"file bytes are in the {backend} backend, which is not configured")
     with contextlib.suppress(StorageNotFound):
         await storage.delete(event.data.storage_key)
+    async with runtime.db.transaction() as uow:
+        await dao.delete_intents_for_key(uow.session, backend, event.data.storage_key)

@@ -16,7 +16,7 @@ from tessera.blocks.file.service.common import log
 from tessera.blocks.file.service.ingest import forget_intent
 from tessera.lib.db import utcnow
 from tessera.lib.runtime import Runtime
-from tessera.lib.storage import Storage, StorageNotFound, get_storage, listable
+from tessera.lib.storage import Storage, StorageError, StorageNotFound, get_storage, listable
 
 # Listed keys checked against the database per query.
 SWEEP_BATCH = 500
@@ -31,6 +31,8 @@ class SweptItem:
     key: str | None
     reason: str
     removed: bool
+    # The storage could not confirm the delete: the intent stays for the next sweep.
+    kept: bool = False
 
 
 async def sweep_orphans(
@@ -57,23 +59,35 @@ async def _sweep_intents(
         if intent.storage_backend != storage.backend:
             continue
         removed = False
+        reason = (
+            "unfinished upload or deleted file"
+            if intent.storage_key
+            else ("unfinished upload (key unknown)")
+        )
         if intent.storage_key is not None:
             # A row for the key means the upload did finish (its intent was left by a bug
             # or a manual edit): keep the bytes, drop only the intent.
             async with runtime.db.read() as session:
                 in_use = await dao.has_file_with_key(session, storage.backend, intent.storage_key)
             if not in_use and not dry_run:
-                removed = await _delete_quietly(storage, intent.storage_key)
+                try:
+                    removed = await _delete_quietly(storage, intent.storage_key)
+                except StorageError as exc:
+                    # Not confirmed: the intent stays, the next sweep tries again.
+                    log.warning("sweep_delete_failed", key=intent.storage_key, error=str(exc))
+                    swept.append(
+                        SweptItem(
+                            storage.backend,
+                            intent.storage_key,
+                            f"{reason}: {exc.code}",
+                            removed=False,
+                            kept=True,
+                        )
+                    )
+                    continue
         if not dry_run:
             await forget_intent(runtime, intent.id)
-        swept.append(
-            SweptItem(
-                storage.backend,
-                intent.storage_key,
-                "unfinished upload" if intent.storage_key else "unfinished upload (key unknown)",
-                removed,
-            )
-        )
+        swept.append(SweptItem(storage.backend, intent.storage_key, reason, removed))
     return swept
 
 

@@ -10,12 +10,13 @@ from typing import Annotated, Literal
 
 from pydantic import (
     BaseModel,
-    BeforeValidator,
     ConfigDict,
     Field,
     PlainSerializer,
     field_validator,
 )
+
+from tessera.lib.types import Id, MoneyIn, StrictInt
 
 ProductStatus = Literal["active", "inactive"]
 OrderStatus = Literal["pending_payment", "paid", "shipped", "completed", "cancelled", "refunded"]
@@ -26,16 +27,10 @@ MoneyOut = Annotated[
 ]
 
 
-def _money_string(value: object) -> object:
-    # JSON numbers are binary floats: "12.10" may arrive as 12.0999... Demand strings.
-    if not isinstance(value, str):
-        raise ValueError('money must be a decimal string such as "12.50"')
-    return value
-
-
-MoneyIn = Annotated[
-    Decimal, BeforeValidator(_money_string), Field(gt=0, max_digits=12, decimal_places=2)
-]
+# Strict on the way in (see tessera.lib.types): decimal strings of ASCII digits, ids within
+# 1 .. 2^63-1, and JSON integers (not "1", not true) for quantities and stock.
+Stock = Annotated[StrictInt, Field(ge=0, le=10_000_000)]
+Quantity = Annotated[StrictInt, Field(ge=1, le=999)]
 Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
 
 
@@ -49,7 +44,7 @@ class ProductCreateIn(_In):
     description: str = Field(default="", max_length=10000)
     price: MoneyIn
     currency: Currency | None = None
-    stock: int = Field(ge=0, le=10_000_000)
+    stock: Stock
     status: ProductStatus = "active"
 
 
@@ -58,7 +53,7 @@ class ProductUpdateIn(_In):
     description: str | None = Field(default=None, max_length=10000)
     price: MoneyIn | None = None
     currency: Currency | None = None
-    stock: int | None = Field(default=None, ge=0, le=10_000_000)
+    stock: Stock | None = None
     status: ProductStatus | None = None
 
     @field_validator("name", "price", "currency", "stock", "status", "description")
@@ -83,8 +78,8 @@ class ProductOut(BaseModel):
 
 
 class OrderLineIn(_In):
-    product_id: int = Field(ge=1)
-    quantity: int = Field(ge=1, le=999)
+    product_id: Id
+    quantity: Quantity
 
 
 class OrderCreateIn(_In):

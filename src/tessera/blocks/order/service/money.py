@@ -11,6 +11,9 @@ from typing import Final
 
 CENT: Final = Decimal("0.01")
 ZERO: Final = Decimal("0.00")
+# The largest amount a DECIMAL(12, 2) column holds: a line or order total beyond it is
+# refused up front (MariaDB would fail the insert, SQLite would store it silently).
+MAX_AMOUNT: Final = Decimal("9999999999.99")
 
 
 def quantize(amount: Decimal) -> Decimal:
@@ -24,6 +27,11 @@ def line_total(unit_price: Decimal, quantity: int) -> Decimal:
 
 def order_total(line_totals: Iterable[Decimal]) -> Decimal:
     return quantize(sum(line_totals, ZERO))
+
+
+def storable(amount: Decimal) -> bool:
+    """True if `amount` fits the money columns."""
+    return ZERO <= amount <= MAX_AMOUNT
 
 
 def money_string(amount: Decimal) -> str:

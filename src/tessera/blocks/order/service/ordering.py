@@ -13,6 +13,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 from datetime import timedelta
+from decimal import Decimal
 
 import structlog
 from sqlalchemy.exc import IntegrityError
@@ -73,6 +74,33 @@ async def _replay(
     return PlacedOrder(OrderOut.model_validate_json(record.response_body), replayed=True)
 
 
+def _check_amounts(data: OrderCreateIn, line_totals: dict[int, Decimal]) -> None:
+    """Refuse (422) lines and orders whose total would not fit the money columns."""
+    errors = [
+        {
+            "loc": ["body", "items", index, "quantity"],
+            "msg": f"the line total exceeds {money.MAX_AMOUNT}",
+            "type": "amount_out_of_range",
+        }
+        for index, line in enumerate(data.items)
+        if not money.storable(line_totals[line.product_id])
+    ]
+    if not errors and not money.storable(money.order_total(line_totals.values())):
+        errors.append(
+            {
+                "loc": ["body", "items"],
+                "msg": f"the order total exceeds {money.MAX_AMOUNT}",
+                "type": "amount_out_of_range",
+            }
+        )
+    if errors:
+        raise ValidationFailed(
+            f"An order or line total may be at most {money.MAX_AMOUNT}.",
+            code="order.amount_out_of_range",
+            errors=errors,
+        )
+
+
 async def place_order(
     *,
     runtime: Runtime,
@@ -120,6 +148,11 @@ async def place_order(
                 raise ValidationFailed(
                     "All lines of an order must share one currency.", code="order.mixed_currency"
                 )
+            line_totals = {
+                line.product_id: money.line_total(products[line.product_id].price, line.quantity)
+                for line in lines
+            }
+            _check_amounts(data, line_totals)
             for line in lines:
                 if not await dao.take_stock(uow.session, line.product_id, line.quantity):
                     product = products[line.product_id]
@@ -138,7 +171,7 @@ async def place_order(
                         name=product.name,
                         unit_price=product.price,
                         quantity=line.quantity,
-                        line_total=money.line_total(product.price, line.quantity),
+                        line_total=line_totals[product.id],
                     )
                 )
             order = OrderDO(

@@ -37,6 +37,7 @@ from tessera.blocks.user.service.sessions import (
 )
 from tessera.lib.db import utcnow
 from tessera.lib.errors import Conflict, TooManyRequests, Unauthorized
+from tessera.lib.ratelimit import LoginGuard
 from tessera.lib.runtime import Runtime
 from tessera.lib.security import Principal, hash_token
 from tessera.lib.tasks import publish
@@ -44,7 +45,11 @@ from tessera.lib.web import ClientInfo
 
 
 async def register_user(*, runtime: Runtime, data: RegisterIn, client: ClientInfo) -> UserOut:
-    await hit(runtime, limits_of(runtime).register, client.ip or "unknown")
+    """Create an account. "This email is already registered" is said plainly (sign-in works
+    at once, so hiding it would only move the answer to the sign-in), but an address gets
+    few such answers (`user.register_conflicts_per_ip`), which makes probing slow."""
+    limits = limits_of(runtime)
+    await hit(runtime, limits.register, client.ip or "unknown")
     username_key = data.username.lower()
     email = data.email.lower()
     password_hash = await runtime.passwords.hash(data.password)
@@ -53,6 +58,8 @@ async def register_user(*, runtime: Runtime, data: RegisterIn, client: ClientInf
             name_taken, email_taken = await dao.username_or_email_taken(
                 uow.session, username_key=username_key, email=email
             )
+            if email_taken:
+                await hit(runtime, limits.register_conflict, client.ip or "unknown")
             raise_if_taken(name_taken=name_taken, email_taken=email_taken)
             user = UserDO(
                 username=data.username,
@@ -86,24 +93,27 @@ async def authenticate(
 
     With a second factor enabled, the answer is a short-lived `mfa_token` instead of tokens.
     """
-    limits = limits_of(runtime)
     account = identifier.strip().lower()
-    by_account, by_ip = f"account:{account}", f"ip:{client.ip or 'unknown'}"
-    rules = ((limits.login_account, by_account), (limits.login_ip, by_ip))
-    try:
-        for rule, subject in rules:
-            await runtime.ratelimiter.blocked(rule.scope, [subject], rule.limit, code=rule.code)
-    except TooManyRequests:
-        await record_login(
-            runtime, user_id=None, identifier=account, client=client, outcome="rate_limited"
-        )
-        raise
-
     async with runtime.db.read() as session:
         user = await dao.find_user_by_login(session, account)
         user_id = user.id if user else None
         password_hash = user.password_hash if user else None
         is_active = bool(user and user.is_active)
+
+    # The attempt takes its slot before the (slow) password check, so concurrent guesses
+    # cannot outrun the count. The budget is the account's, however its name was typed;
+    # an unknown name gets one of its own, so lock-outs do not tell which names exist.
+    guard = LoginGuard(runtime.ratelimiter, limits_of(runtime).login)
+    try:
+        attempt = await guard.reserve(
+            account_key=f"user:{user_id}" if user_id is not None else f"name:{account}",
+            address=client.ip,
+        )
+    except TooManyRequests:
+        await record_login(
+            runtime, user_id=user_id, identifier=account, client=client, outcome="rate_limited"
+        )
+        raise
 
     if password_hash is None:
         await runtime.passwords.verify_nobody(password)
@@ -111,8 +121,7 @@ async def authenticate(
     else:
         ok = await runtime.passwords.verify(password_hash, password)
     if not ok:
-        for rule, subject in rules:
-            await runtime.ratelimiter.record_failure(rule.scope, [subject], rule.limit)
+        await attempt.failed()
         await record_login(
             runtime,
             user_id=user_id,
@@ -123,13 +132,13 @@ async def authenticate(
         raise Unauthorized("Wrong username or password.", code="auth.invalid_credentials")
     assert user_id is not None
     assert password_hash is not None
+    await attempt.succeeded()  # the right password: not a failure, whatever follows
     if not is_active:
         await record_login(
             runtime, user_id=user_id, identifier=account, client=client, outcome="inactive"
         )
         raise Unauthorized("This account is disabled.", code="auth.user_inactive")
 
-    await runtime.ratelimiter.reset(limits.login_account.scope, by_account)
     new_hash = (
         await runtime.passwords.hash(password)
         if runtime.passwords.needs_rehash(password_hash)

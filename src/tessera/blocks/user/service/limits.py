@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from tessera.lib.config import UserSettings
-from tessera.lib.ratelimit import Limit
+from tessera.lib.ratelimit import Limit, LoginPolicy
 from tessera.lib.runtime import Runtime, Slot
 
 HOUR_SECONDS = 3600
@@ -27,8 +27,8 @@ class Rule:
 @dataclass(frozen=True, slots=True)
 class UserLimits:
     register: Rule
-    login_account: Rule  # failures only (`blocked` / `record_failure`)
-    login_ip: Rule
+    register_conflict: Rule
+    login: LoginPolicy  # reserved before the password check (`LoginGuard`)
     sms_ip: Rule
     sms_phone_interval: Rule
     sms_phone_day: Rule
@@ -58,10 +58,18 @@ class UserLimits:
                 Limit(s.register_per_ip, s.register_window_seconds),
                 "auth.register_rate_limited",
             ),
-            login_account=Rule(
-                "login", Limit(s.login_failures_per_account, login_window), "auth.locked"
+            register_conflict=Rule(
+                "register_conflict",
+                Limit(s.register_conflicts_per_ip, s.register_window_seconds),
+                "auth.register_rate_limited",
             ),
-            login_ip=Rule("login", Limit(s.login_failures_per_ip, login_window), "auth.locked"),
+            login=LoginPolicy(
+                account_failures=s.login_failures_per_account,
+                address_failures=s.login_failures_per_ip,
+                window_seconds=login_window,
+                lockout_base_seconds=s.login_lockout_base_seconds,
+                lockout_max_seconds=s.login_lockout_max_seconds,
+            ),
             sms_ip=Rule("sms_ip", Limit(s.sms_per_ip_per_hour, HOUR_SECONDS), sms),
             # "One per interval" is what the setting means: the count is not a setting.
             sms_phone_interval=Rule(

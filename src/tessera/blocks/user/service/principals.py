@@ -1,10 +1,13 @@
 """The user block's `PrincipalSource`: who the bearer of an access token is, cached in Redis
-for `security.user_cache_ttl_seconds` and dropped by `common.user_changed` after a change."""
+for `security.user_cache_ttl_seconds` and dropped by `common.user_changed` after a change;
+and whether a token's session is still signed in, which the database decides whenever Redis
+does not know (lib.security.Revocations)."""
 
 from __future__ import annotations
 
 from tessera.blocks.user import dao
 from tessera.blocks.user.service.common import principal_key, principal_of
+from tessera.lib.db import utcnow
 from tessera.lib.runtime import Runtime
 from tessera.lib.security import Principal
 
@@ -28,4 +31,14 @@ class UserPrincipals:
             encode=lambda principal: principal.to_cache(),
             decode=Principal.from_cache,
             ttl_seconds=self.runtime.settings.security.user_cache_ttl_seconds,
+        )
+
+    async def session_active(self, session_id: str, user_id: int) -> bool:
+        async with self.runtime.db.read() as session:
+            found = await dao.get_session(session, session_id)
+        return (
+            found is not None
+            and found.user_id == user_id
+            and found.revoked_at is None
+            and found.expires_at > utcnow()
         )

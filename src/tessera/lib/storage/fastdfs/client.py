@@ -414,15 +414,22 @@ class FastDFSClient:
 
     async def _query_fetch(self, fid: FileId) -> StorageServer:
         request = encode_query_fetch(fid.group, fid.remote_filename)
-        return decode_fetch_reply(
-            await self._tracker_exchange(request, "query-fetch", FETCH_REPLY_SIZES)
-        )
+        return decode_fetch_reply(await self._query_server(request, "query-fetch", fid))
 
     async def _query_update(self, fid: FileId) -> StorageServer:
         request = encode_query_update(fid.group, fid.remote_filename)
-        return decode_fetch_reply(
-            await self._tracker_exchange(request, "query-update", FETCH_REPLY_SIZES)
-        )
+        return decode_fetch_reply(await self._query_server(request, "query-update", fid))
+
+    async def _query_server(self, request: bytes, operation: str, fid: FileId) -> bytes:
+        try:
+            return await self._tracker_exchange(request, operation, FETCH_REPLY_SIZES)
+        except StorageNotFound as exc:
+            # The tracker never looks at files: ENOENT here means "no live storage server in
+            # that group" (it says the same for an unknown group). Taking it for a missing
+            # file would answer 404 during an outage and drop deletes for good.
+            raise StorageUnavailable(
+                f"no live FastDFS storage server for group {fid.group!r}: {exc}"
+            ) from exc
 
     async def tracker_active_test(self, tracker: TrackerSpec | None = None) -> None:
         """Heartbeat (111) one given tracker, or any reachable one when None."""

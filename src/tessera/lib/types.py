@@ -1,0 +1,65 @@
+"""Strict, bounded input types shared by every block's DTOs and controllers.
+
+Ids are 1 ... 2^63-1 everywhere (a signed BIGINT; SQLite cannot even bind a larger integer),
+so an out-of-range id is a 404/422, never a driver overflow. Integers in JSON bodies are
+JSON integers: not `"1"`, not `true`, not `1.0`. Money is a decimal string of ASCII digits
+with at most two decimal places (`"12.50"`): not a JSON number (a binary float: 12.10 may
+arrive as 12.0999...), not `" 12.50"`, not full-width digits, not `"1e3"`, `NaN` or
+`Infinity`.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+from typing import Annotated
+
+from fastapi import Path, Query
+from pydantic import BeforeValidator, Field, PlainSerializer
+
+MAX_ID = 2**63 - 1
+# DECIMAL(12, 2): the largest amount any money column holds.
+MAX_MONEY = Decimal("9999999999.99")
+
+Id = Annotated[int, Field(strict=True, ge=1, le=MAX_ID)]
+"""An id in a JSON body."""
+
+PathId = Annotated[int, Path(ge=1, le=MAX_ID)]
+"""An id in the URL path (`/orders/{order_id}`): out of range is 422, like any bad id."""
+
+QueryId = Annotated[int | None, Query(ge=1, le=MAX_ID)]
+"""An optional id filter in the query string (`?user_id=`)."""
+
+
+StrictInt = Annotated[int, Field(strict=True)]
+"""A JSON integer; bound it where used: `Annotated[StrictInt, Field(ge=1, le=999)]`."""
+
+
+_MONEY_RE = re.compile(r"^[0-9]{1,10}(\.[0-9]{1,2})?$")
+
+
+def parse_money(value: object) -> Decimal:
+    """A non-negative amount with at most two decimals, from a decimal string."""
+    if isinstance(value, Decimal):  # from Python callers (services, tests), already exact
+        value = format(value, "f")
+    if not isinstance(value, str):
+        raise ValueError('money must be a decimal string such as "12.50"')
+    if not _MONEY_RE.fullmatch(value):
+        raise ValueError(
+            'money must be ASCII digits with at most two decimals, such as "12.50" '
+            f"(at most {MAX_MONEY})"
+        )
+    return Decimal(value)
+
+
+MoneyIn = Annotated[
+    Decimal,
+    BeforeValidator(parse_money),
+    Field(gt=0, le=MAX_MONEY, json_schema_extra={"pattern": _MONEY_RE.pattern}),
+]
+"""A positive amount, e.g. a price."""
+
+MoneyOut = Annotated[
+    Decimal, PlainSerializer(lambda value: f"{value:.2f}", return_type=str, when_used="json")
+]
+"""Always two decimals on the wire, whatever the database driver hands back."""
