@@ -15,11 +15,14 @@ from tests.helpers import signed_in, unique
 
 
 class Charges(list[str]):
-    """Every charge the sandbox provider makes; `started` is set at the first one."""
+    """Every charge the sandbox provider makes; `started` is set at the first one. A test
+    that clears `released` holds every charge in flight until it sets it again."""
 
     def __init__(self) -> None:
         super().__init__()
         self.started = asyncio.Event()
+        self.released = asyncio.Event()
+        self.released.set()
 
 
 @pytest.fixture
@@ -32,6 +35,7 @@ def charges(monkeypatch: pytest.MonkeyPatch) -> Charges:
         made.append(order_no)
         made.started.set()
         await asyncio.sleep(0.05)  # the provider's round trip, so the requests overlap
+        await made.released.wait()
         return await real(self, order_no=order_no, amount=amount, currency=currency)
 
     monkeypatch.setattr(integration.SandboxProvider, "charge", charge)
@@ -131,11 +135,18 @@ async def test_expiry_never_cancels_an_order_being_charged(api: Api, charges: Ch
             .where(OrderDO.id == order["id"])
             .values(expires_at=datetime.now(UTC) - timedelta(minutes=1))
         )
+    charges.released.clear()  # the provider answers only when the test says so
     paying = asyncio.create_task(pay(api, order, headers))
     await charges.started.wait()  # the provider is being called
-    await order_service.expire_unpaid_orders(runtime=api.runtime)  # (other tests' orders too)
-    during = await api.get(f"/api/v1/orders/{order['id']}", headers=headers)
-    assert during.json()["status"] == "pending_payment"
+    # Expiry runs while the charge is in flight (other tests' orders may expire too); it
+    # either waits for the payment or finds the order being paid, never cancels it.
+    expiring = asyncio.create_task(order_service.expire_unpaid_orders(runtime=api.runtime))
+    await asyncio.wait({expiring}, timeout=0.3)
+    charges.released.set()
     paid = await paying
+    await expiring
     assert paid.status_code == 200, paid.text
     assert paid.json()["status"] == "paid"
+    history = await api.get(f"/api/v1/orders/{order['id']}/history", headers=headers)
+    assert [step["to_status"] for step in history.json()] == ["pending_payment", "paid"]
+    assert charges == [order["order_no"]]

@@ -28,12 +28,11 @@ from tessera.lib.pagination import Page, Paging
 from tessera.lib.realtime.gateway import WebSocketApp
 from tessera.lib.runtime import RuntimeDep
 from tessera.lib.security import CurrentUser
+from tessera.lib.types import MAX_ID, PathId
 
 router = APIRouter(prefix="/api/v1")
 # A raw ASGI route: see tessera.lib.realtime.gateway for the protocol.
 socket_route = WebSocketRoute("/ws", WebSocketApp(), name="realtime_socket")
-
-RoomId = Annotated[int, "room id"]
 
 
 @router.post(
@@ -71,7 +70,7 @@ async def list_rooms(runtime: RuntimeDep, principal: CurrentUser, paging: Paging
 
 
 @router.get("/chat/rooms/{room_id}", tags=["chat"], responses=problem_responses(401, 404))
-async def get_room(room_id: int, runtime: RuntimeDep, principal: CurrentUser) -> RoomOut:
+async def get_room(room_id: PathId, runtime: RuntimeDep, principal: CurrentUser) -> RoomOut:
     return await service.get_room(runtime=runtime, principal=principal, room_id=room_id)
 
 
@@ -79,10 +78,12 @@ async def get_room(room_id: int, runtime: RuntimeDep, principal: CurrentUser) ->
     "/chat/rooms/{room_id}/messages", tags=["chat"], responses=problem_responses(401, 404, 422)
 )
 async def list_messages(
-    room_id: int,
+    room_id: PathId,
     runtime: RuntimeDep,
     principal: CurrentUser,
-    before: Annotated[int | None, Query(ge=1, description="Messages older than this id")] = None,
+    before: Annotated[
+        int | None, Query(ge=1, le=MAX_ID, description="Messages older than this id")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
 ) -> MessagePage:
     """Newest first, keyset-paged: pass `next_before` as `before` for the older page."""
@@ -98,7 +99,7 @@ async def list_messages(
     responses=problem_responses(401, 404, 422, 429),
 )
 async def post_message(
-    room_id: int, body: MessageIn, runtime: RuntimeDep, principal: CurrentUser
+    room_id: PathId, body: MessageIn, runtime: RuntimeDep, principal: CurrentUser
 ) -> MessageOut:
     """Store a message; members' sockets get it on `chat:<room_id>`. Also possible over the
     socket: `{"type":"publish","channel":"chat:<id>","data":{"text":...}}`."""
@@ -115,7 +116,7 @@ async def post_message(
     "/chat/rooms/{room_id}/read", tags=["chat"], responses=problem_responses(401, 404, 422)
 )
 async def mark_read(
-    room_id: int, body: ReadIn, runtime: RuntimeDep, principal: CurrentUser
+    room_id: PathId, body: ReadIn, runtime: RuntimeDep, principal: CurrentUser
 ) -> ReadOut:
     """Move the caller's read marker forward (never back); returns the unread count."""
     return await service.mark_read(
@@ -124,7 +125,9 @@ async def mark_read(
 
 
 @router.get("/chat/rooms/{room_id}/presence", tags=["chat"], responses=problem_responses(401, 404))
-async def room_presence(room_id: int, runtime: RuntimeDep, principal: CurrentUser) -> PresenceOut:
+async def room_presence(
+    room_id: PathId, runtime: RuntimeDep, principal: CurrentUser
+) -> PresenceOut:
     """Who has the room open now, across instances (an instance's users drop out within
     `realtime.presence_ttl_seconds` if it dies)."""
     return await service.room_presence(runtime=runtime, principal=principal, room_id=room_id)
@@ -136,7 +139,7 @@ async def room_presence(room_id: int, runtime: RuntimeDep, principal: CurrentUse
     responses=problem_responses(401, 403, 404, 409, 422),
 )
 async def add_members(
-    room_id: int, body: MembersIn, runtime: RuntimeDep, principal: CurrentUser
+    room_id: PathId, body: MembersIn, runtime: RuntimeDep, principal: CurrentUser
 ) -> RoomOut:
     """Add members to a group room (`chat:manage`)."""
     return await service.add_members(
@@ -151,7 +154,7 @@ async def add_members(
     responses=problem_responses(401, 403, 404, 409),
 )
 async def remove_member(
-    room_id: int, user_id: int, runtime: RuntimeDep, principal: CurrentUser
+    room_id: PathId, user_id: PathId, runtime: RuntimeDep, principal: CurrentUser
 ) -> Response:
     """Remove a member from a group room (`chat:manage`); their sockets leave it at once."""
     await service.remove_member(

@@ -7,6 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from tessera.lib.types import Id
+
 RoomKind = Literal["support", "group"]
 
 
@@ -23,9 +25,9 @@ class RoomCreateIn(_In):
     """Either `order_id` (the order's support room, created on first use) or `name` and
     `member_ids` (a group room; permission `chat:manage`)."""
 
-    order_id: int | None = Field(default=None, ge=1)
+    order_id: Id | None = None
     name: str | None = Field(default=None, min_length=1, max_length=100)
-    member_ids: list[int] = Field(default_factory=list, max_length=500)
+    member_ids: list[Id] = Field(default_factory=list, max_length=500)
 
     @model_validator(mode="after")
     def _one_kind(self) -> RoomCreateIn:
@@ -75,7 +77,7 @@ class MessagePage(BaseModel):
 
 
 class ReadIn(_In):
-    message_id: int = Field(ge=0, description="The newest message the user has seen")
+    message_id: Id = Field(description="The newest message the user has seen")
 
 
 class ReadOut(BaseModel):
@@ -84,7 +86,7 @@ class ReadOut(BaseModel):
 
 
 class MembersIn(_In):
-    user_ids: list[int] = Field(min_length=1, max_length=500)
+    user_ids: list[Id] = Field(min_length=1, max_length=500)
 
 
 class PresenceOut(BaseModel):
