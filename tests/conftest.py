@@ -211,3 +211,22 @@ def notify_api(api_with: ApiFactory, smtp_sink: SmtpSink) -> ApiFactory:
         return api_with(mail=mail, **overrides)
 
     return factory
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """`@pytest.mark.backend_only("mariadb")`: the test exists only for that backend (it
+    needs what only that backend has, e.g. a real Redis), so the other is not collected
+    rather than skipped."""
+    kept: list[pytest.Item] = []
+    dropped: list[pytest.Item] = []
+    for item in items:
+        marker = item.get_closest_marker("backend_only")
+        callspec = getattr(item, "callspec", None)
+        backend = callspec.params.get("backend") if callspec is not None else None
+        if marker is not None and backend is not None and backend != marker.args[0]:
+            dropped.append(item)
+        else:
+            kept.append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept

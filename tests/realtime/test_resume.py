@@ -117,9 +117,8 @@ async def test_unknown_epoch_means_recovered_false(live):
         await client.close()
 
 
+@pytest.mark.backend_only("mariadb")  # needs a real Redis connection to kill
 async def test_lost_pubsub_connection_is_repaired_from_the_stream(live, backend):
-    if backend.name != "mariadb":
-        pytest.skip("needs real Redis")
     import redis.asyncio as redis_asyncio
 
     user = await signed_in(live)
