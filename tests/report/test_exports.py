@@ -1,0 +1,77 @@
+"""Exports: direct downloads and jobs, read back as real spreadsheets."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import datetime
+
+import pytest
+
+from tests.helpers import SignedIn
+from tests.report.conftest import make_product, place, run_jobs, workbook
+
+
+async def test_orders_export_is_a_real_spreadsheet(api, staff: SignedIn, customer: SignedIn):
+    tea = await make_product(api, staff, name="=HYPERLINK(\"http://evil\")", price="12.50")
+    order = await place(api, customer, (tea["id"], 2))
+    response = await api.get("/api/v1/orders/export.xlsx", headers=customer.headers)
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"].startswith(
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    assert "attachment" in response.headers["content-disposition"]
+    sheet = workbook(response.content).active
+    assert sheet.freeze_panes == "A2"
+    assert sheet.auto_filter.ref == "A1:J2"
+    header = [cell.value for cell in sheet[1]]
+    assert header[:5] == ["ID", "Order no.", "User ID", "Status", "Total"]
+    row = sheet[2]
+    assert row[0].value == order["id"]
+    assert row[0].data_type == "n"
+    assert row[1].value == order["order_no"]
+    assert row[4].value == 25.0
+    assert row[4].number_format == "#,##0.00"
+    assert isinstance(row[8].value, datetime)
+    assert row[8].is_date
+
+
+async def test_direct_export_refused_above_the_limit(api_with, tmp_path):
+    async with api_with(report={"direct_export_max_rows": 1}) as api:
+        from tests.helpers import signed_in
+
+        staff = await signed_in(api, role="staff")
+        await make_product(api, staff)
+        await make_product(api, staff)
+        response = await api.get("/api/v1/products/export.xlsx", headers=staff.headers)
+        assert response.status_code == 413
+        assert response.json()["code"] == "report.export_too_large"
+        assert "/api/v1/reports/exports" in response.json()["detail"]
+
+
+async def test_export_job_runs_in_the_worker(api, staff: SignedIn):
+    for _ in range(3):
+        await make_product(api, staff, name="景德镇青花瓷杯")
+    response = await api.post(
+        "/api/v1/reports/exports",
+        json={"kind": "products", "format": "csv", "filters": {"q": "青花"}},
+        headers=staff.headers,
+    )
+    assert response.status_code == 202, response.text
+    job = response.json()
+    assert job["status"] == "queued"
+    assert await run_jobs(api) >= 0
+    status = (await api.get(job["url"], headers=staff.headers)).json()
+    assert status["status"] == "succeeded", status
+    assert status["rows_done"] == status["rows_total"] == 3
+    download = await api.get(status["file_url"], headers=staff.headers)
+    assert download.status_code == 200
+    rows = list(csv.reader(io.StringIO(download.content.decode("utf-8-sig"))))
+    assert len(rows) == 4
+    assert rows[1][2] == "景德镇青花瓷杯"
+
+
+@pytest.mark.parametrize("path", ["/api/v1/orders/export.csv", "/api/v1/users/export.xlsx"])
+async def test_export_paths_are_not_taken_for_ids(api, admin: SignedIn, path: str):
+    response = await api.get(path, headers=admin.headers)
+    assert response.status_code == 200, response.text
