@@ -35,8 +35,14 @@ def job_url(job: ReportJobDO) -> str:
     return f"/api/v1/reports/{job.direction}s/{job.id}"
 
 
+def has_file(job: ReportJobDO) -> bool:
+    """An export's file once it succeeded; an import's annotated sheet also when it failed."""
+    ready = (dao.SUCCEEDED,) if job.direction == "export" else (dao.SUCCEEDED, dao.FAILED)
+    return job.file_id is not None and job.status in ready
+
+
 def file_url(job: ReportJobDO) -> str | None:
-    if job.file_id is None or job.status != dao.SUCCEEDED:
+    if not has_file(job):
         return None
     suffix = "file" if job.direction == "export" else "annotated.xlsx"
     return f"{job_url(job)}/{suffix}"
@@ -44,7 +50,7 @@ def file_url(job: ReportJobDO) -> str | None:
 
 def job_out(job: ReportJobDO) -> JobOut:
     result = ImportResult.model_validate_json(job.result) if job.result else None
-    if result is not None and job.file_id and job.status == dao.SUCCEEDED:
+    if result is not None and has_file(job):
         result = result.model_copy(update={"annotated_url": file_url(job)})
     error = JobError(code=job.error_code, detail=job.error_detail or "") if job.error_code else None
     params: dict[str, Any] = json.loads(job.params or "{}")

@@ -279,16 +279,7 @@ def _annotate(source: IO[bytes], analysis: Analysis, limits: ReadLimits, target:
         columns = [Column(label or f"column {i + 1}", "auto") for i, label in enumerate(labels)]
         columns.append(Column("errors 错误", "text", width=60))
         writer = open_xlsx(target, columns, sheet_name="Import errors")
-        header_problems = by_row.get(header_row.number if header_row else 0, []) + by_row.get(0, [])
         width = len(labels)
-        writer.write_row(
-            [*labels, "; ".join(p.message for p in header_problems)],
-            highlight={
-                i
-                for i, label in enumerate(labels)
-                if any(p.column == label for p in header_problems)
-            },
-        )
         index_of = analysis.header.columns if analysis.header else {}
         for row in rows:
             problems = by_row.get(row.number, [])

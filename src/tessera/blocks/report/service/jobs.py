@@ -23,7 +23,14 @@ from tessera.blocks.report import dao
 from tessera.blocks.report.events import JOB_FINISHED, JOB_PROGRESS
 from tessera.blocks.report.model.do import ReportJobDO
 from tessera.blocks.report.model.dto import JobOut
-from tessera.blocks.report.service.common import READ_ANY, job_event, job_out, log, visible_job
+from tessera.blocks.report.service.common import (
+    READ_ANY,
+    has_file,
+    job_event,
+    job_out,
+    log,
+    visible_job,
+)
 from tessera.blocks.report.service.exports import expiry, run_export
 from tessera.lib.db import utcnow
 from tessera.lib.errors import Conflict, DomainError, Forbidden, Gone
@@ -93,7 +100,7 @@ async def open_job_file(
     job = await visible_job(runtime, principal, job_id, direction)
     if job.status == dao.EXPIRED:
         raise Gone("The file of this job has expired; run it again.", code="report.file_expired")
-    if job.status != dao.SUCCEEDED or job.file_id is None:
+    if not has_file(job) or job.file_id is None:
         raise Conflict(
             f"The job is {job.status}; its file is ready once it succeeded.",
             code="report.job_not_ready",
