@@ -37,35 +37,59 @@ def _rebuilt(source: io.BytesIO, **replace: bytes) -> io.BytesIO:
     return output
 
 
-def test_values_come_back_typed():
+ENGINES = pytest.mark.parametrize("engine", ["calamine", "stream"])
+
+
+@ENGINES
+def test_values_come_back_typed(engine: str):
     source = _openpyxl_book(
         ["sku", "name", "price", "stock", "when", "flag"],
         ["A-1", "绿茶", 12.5, 3, datetime(2026, 1, 2, 3, 4, 5), True],
         [],
         ["A-2", "  spaced ", "0.10", None, None, False],
     )
-    rows = list(open_workbook(source).rows())
+    rows = list(open_workbook(source).rows(engine=engine))  # type: ignore[arg-type]
     assert [row.number for row in rows] == [1, 2, 4]  # the empty row is skipped
     assert rows[1].values == ["A-1", "绿茶", Decimal("12.5"), Decimal("3"),
                               datetime(2026, 1, 2, 3, 4, 5), True]  # fmt: skip
     assert rows[2].values[:3] == ["A-2", "  spaced ", "0.10"]
 
 
-def test_formulas_are_reported_not_evaluated():
+@ENGINES
+def test_formulas_are_reported_not_evaluated(engine: str):
     source = _openpyxl_book(["a", "b"], ["=1+1", 2], ["x", "=SUM(B2:B2)"])
-    rows = list(open_workbook(source).rows())
+    rows = list(open_workbook(source).rows(engine=engine))  # type: ignore[arg-type]
     assert rows[1].formulas == {0}
     assert rows[2].formulas == {1}
     assert rows[1].values[0] in ("", None)  # openpyxl saves no cached value
 
 
-def test_reads_our_own_writer_and_inline_strings():
+@ENGINES
+def test_a_sheet_that_starts_further_in(engine: str):
+    book = openpyxl.Workbook()
+    book.active["C3"] = "x"
+    book.active["D3"] = 1.5
+    book.active["D5"] = "=1+1"
+    book.active["E6"] = 7
+    buffer = io.BytesIO()
+    book.save(buffer)
+    rows = list(open_workbook(buffer).rows(engine=engine))  # type: ignore[arg-type]
+    assert [(row.number, row.values) for row in rows] == [
+        (3, [None, None, "x", Decimal("1.5")]),
+        (5, [None, None, None, None]),
+        (6, [None, None, None, None, Decimal(7)]),
+    ]
+    assert rows[1].formulas == {3}
+
+
+@ENGINES
+def test_reads_our_own_writer_and_inline_strings(engine: str):
     buffer = io.BytesIO()
     writer = open_xlsx(buffer, [Column("id", "int"), Column("text", "text")])
     writer.write_rows([(1, "=not a formula"), (2, "中文 <&>")])
     writer.close()
     buffer.seek(0)
-    rows = list(open_workbook(buffer).rows())
+    rows = list(open_workbook(buffer).rows(engine=engine))  # type: ignore[arg-type]
     assert rows[1].values == [Decimal(1), "=not a formula"]
     assert not rows[1].formulas
     assert rows[2].values == [Decimal(2), "中文 <&>"]
@@ -142,14 +166,15 @@ def test_doctype_is_refused():
     assert caught.value.code == "malformed"
 
 
-def test_row_and_column_limits():
+@ENGINES
+def test_row_and_column_limits(engine: str):
     source = _openpyxl_book(*[[i] for i in range(11)])
     with pytest.raises(WorkbookRejected) as caught:
-        list(open_workbook(source, ReadLimits(max_rows=10)).rows())
+        list(open_workbook(source, ReadLimits(max_rows=10)).rows(engine=engine))  # type: ignore[arg-type]
     assert caught.value.code == "too_many_rows"
     wide = _openpyxl_book(list(range(30)))
     with pytest.raises(WorkbookRejected) as caught:
-        list(open_workbook(wide, ReadLimits(max_columns=20)).rows())
+        list(open_workbook(wide, ReadLimits(max_columns=20)).rows(engine=engine))  # type: ignore[arg-type]
     assert caught.value.code == "too_many_columns"
 
 

@@ -22,7 +22,7 @@ import re
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import IO, Literal
 from xml.etree.ElementTree import Element, XMLPullParser
@@ -40,6 +40,7 @@ SHEET_MAIN_TYPES = (
 )
 _READ_CHUNK = 64 * 1024
 ParseEvent = Literal["start", "end"]
+ReadEngine = Literal["calamine", "stream"]
 
 
 class WorkbookRejected(Exception):
@@ -117,9 +118,12 @@ def _is_date_format(code: str) -> bool:
 class Workbook:
     """An opened, checked workbook; read its first sheet with `rows()`."""
 
-    def __init__(self, archive: zipfile.ZipFile, limits: ReadLimits) -> None:
+    def __init__(
+        self, archive: zipfile.ZipFile, limits: ReadLimits, source: IO[bytes] | None = None
+    ) -> None:
         self._zip = archive
         self._limits = limits
+        self._source = source
         self._inflated = 0
         names = {info.filename for info in archive.infolist()}
         self._sheet_path = self._first_sheet_path(names)
@@ -248,8 +252,19 @@ class Workbook:
 
     # Rows ---------------------------------------------------------------------------------
 
-    def rows(self) -> Iterator[SheetRow]:
-        """The first sheet's non-empty rows, in order, within the row and column limits."""
+    def rows(self, *, engine: ReadEngine = "calamine") -> Iterator[SheetRow]:
+        """The first sheet's non-empty rows, in order, within the row and column limits.
+
+        `calamine` (default): python-calamine reads the values (Rust, ~25x faster), after a
+        streaming scan of the sheet XML has found the formula and error cells (and counted the
+        inflated bytes again); numbers come back exact as far as a double is (Excel stores
+        doubles). `stream`: the pure-Python pull parser, constant memory, exact digits.
+        """
+        if engine == "calamine" and self._source is not None:
+            return self._calamine_rows()
+        return self._stream_rows()
+
+    def _stream_rows(self) -> Iterator[SheetRow]:
         limits = self._limits
         count = 0
         sheet_data: Element | None = None
@@ -293,6 +308,74 @@ class Workbook:
             parser.close()
         except SyntaxError as exc:  # xml.etree.ElementTree.ParseError
             raise WorkbookRejected("malformed", f"The sheet is not well-formed XML: {exc}") from exc
+
+    def _marked_cells(self) -> tuple[dict[int, set[int]], dict[int, set[int]]]:
+        """(row -> columns holding a formula, row -> columns holding an error value), from a
+        scan of the raw sheet XML (a `<f>` is a cell's first child; errors are `t="e"`)."""
+        formulas: dict[int, set[int]] = {}
+        errors: dict[int, set[int]] = {}
+        tail = b""
+        for chunk in self._chunks(self._sheet_path):
+            data = tail + chunk
+            # A cell cut by the chunk boundary is scanned again with the next chunk.
+            cut = data.rfind(b"<", max(0, len(data) - 4096))
+            cut = len(data) if cut < 0 else cut
+            for match in _CELL_START.finditer(data, 0, cut):
+                attributes, after = match.group(1), match.end()
+                reference = _REFERENCE.search(attributes)
+                if reference is None:
+                    continue
+                row = int(reference.group(2))
+                column = column_index(reference.group(1).decode())
+                if _FORMULA_NEXT.match(data, after):
+                    formulas.setdefault(row, set()).add(column)
+                if _ERROR_TYPE.search(attributes):
+                    errors.setdefault(row, set()).add(column)
+            tail = data[cut:]
+        return formulas, errors
+
+    def _calamine_rows(self) -> Iterator[SheetRow]:
+        import python_calamine
+
+        limits = self._limits
+        formulas, errors = self._marked_cells()
+        assert self._source is not None
+        self._source.seek(0)
+        try:
+            book = python_calamine.CalamineWorkbook.from_filelike(self._source)
+            sheet = book.get_sheet_by_index(0)
+        except Exception as exc:  # its own error types: the sheet is broken
+            raise WorkbookRejected("malformed", f"The sheet cannot be read: {exc}") from exc
+        first_column = sheet.start[1] if sheet.start else 0
+        last_column = sheet.end[1] if sheet.end else 0
+        if last_column >= limits.max_columns:
+            raise WorkbookRejected(
+                "too_many_columns",
+                f"The sheet has a value in column {last_column + 1}; at most "
+                f"{limits.max_columns} columns are read.",
+            )
+        count = 0
+        # iter_rows counts rows from the sheet's first row and columns from its first used one.
+        for index, cells in enumerate(sheet.iter_rows()):
+            number = index + 1
+            values: list[CellValue] = [None] * first_column
+            values.extend(_calamine_value(cell) for cell in cells)
+            marked = formulas.get(number, set())
+            if not marked and all(value is None for value in values):
+                continue
+            count += 1
+            if count > limits.max_rows:
+                raise WorkbookRejected(
+                    "too_many_rows", f"The sheet has more than {limits.max_rows} rows."
+                )
+            while values and values[-1] is None and len(values) - 1 not in marked:
+                values.pop()
+            yield SheetRow(
+                number=number,
+                values=values,
+                formulas=set(marked),
+                errors=set(errors.get(number, set())),
+            )
 
     def _row(self, element: Element, number: int) -> SheetRow | None:
         values: dict[int, CellValue] = {}
@@ -378,6 +461,8 @@ class Workbook:
         return self._number(cell, raw), has_formula, False
 
     def _number(self, cell: Element, raw: str) -> CellValue:
+        if not raw.strip():
+            return None  # a formula without a saved result
         try:
             number = Decimal(raw)
         except InvalidOperation:
@@ -435,6 +520,29 @@ def _pairs(parser: XMLPullParser[Element]) -> Iterator[tuple[str, Element]]:
     return parser.read_events()  # type: ignore[return-value]
 
 
+_CELL_START = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?c\b([^>]*)>")
+_REFERENCE = re.compile(rb'\br="([A-Za-z]{1,3})([0-9]{1,7})"')
+_FORMULA_NEXT = re.compile(rb"\s*<(?:[A-Za-z_][\w.-]*:)?f\b")
+_ERROR_TYPE = re.compile(rb'\bt="e"')
+
+
+def _calamine_value(value: object) -> CellValue:
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool | str | datetime):
+        return value
+    if isinstance(value, float):
+        if value != value or value in (float("inf"), float("-inf")):
+            return str(value)
+        # repr is the shortest text that reads back as the same double: what Excel shows.
+        return Decimal(int(value)) if value.is_integer() else Decimal(repr(value))
+    if isinstance(value, int):
+        return Decimal(value)
+    if isinstance(value, date):
+        return datetime(value.year, value.month, value.day)
+    return str(value)  # times of day and durations: text
+
+
 def _round_to_millisecond(moment: datetime) -> datetime:
     micro = round(moment.microsecond / 1000) * 1000
     if micro >= 1_000_000:
@@ -453,6 +561,7 @@ def _inside_phonetic(root: Element, node: Element) -> bool:
 def open_workbook(file: IO[bytes], limits: ReadLimits | None = None) -> Workbook:
     """Check the package (see module doc) and open its first sheet for reading."""
     limits = limits or ReadLimits()
+    file.seek(0)
     head = file.read(8)
     file.seek(0)
     if head.startswith(OLE2_MAGIC):
@@ -469,7 +578,7 @@ def open_workbook(file: IO[bytes], limits: ReadLimits | None = None) -> Workbook
         raise WorkbookRejected("not_xlsx", f"The file is not a readable zip: {exc}") from exc
     try:
         _check_package(archive, limits)
-        return Workbook(archive, limits)
+        return Workbook(archive, limits, file)
     except BaseException:
         archive.close()
         raise
