@@ -109,3 +109,26 @@ async def test_invoice_page_renders(api, staff: SignedIn, customer: SignedIn, tm
         return next(tmp_path.glob("p*.png")).read_bytes()
 
     assert (await asyncio.to_thread(render)).startswith(b"\x89PNG")
+
+
+async def test_order_paid_mail_carries_the_invoice(notify_api, smtp_sink):
+    async with notify_api() as api:
+        staff = await signed_in(api, role="staff")
+        customer = await signed_in(api)
+        order = await _order(api, staff, customer)
+        paid = await api.post(
+            f"/api/v1/orders/{order['id']}/pay",
+            json={"method": "sandbox"},
+            headers=customer.headers,
+        )
+        assert paid.status_code == 200, paid.text
+        for _ in range(3):  # order.paid -> notification queued -> mail sent
+            await drain(api)
+        [attachment] = [
+            part for mail in smtp_sink.to(customer.email) for part in mail.iter_attachments()
+        ]
+        assert attachment.get_filename() == f"invoice-{order['order_no']}.pdf"
+        assert attachment.get_content_type() == "application/pdf"
+        text = text_of(attachment.get_content())
+        assert "景德镇青花瓷杯" in text
+        assert "已付款" in text

@@ -3,10 +3,14 @@ and packing slips. Long work runs in the worker (`JobRunner`), never on the even
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from tessera.blocks.order.events import ORDER_PAID, ORDER_TOPICS, OrderEvent
 from tessera.blocks.report import service
 from tessera.blocks.report.controller import router
 from tessera.blocks.report.events import JOB_QUEUED, JobEvent
+from tessera.lib.mail import Attachment, add_attachment_source
 from tessera.lib.runtime import Block, Runtime
 from tessera.lib.tasks import Event
 
@@ -23,6 +27,11 @@ async def _start(runtime: Runtime) -> None:
         runtime.slots.put(service.RUNNER, runner)
     if runtime.events.is_subscribed(RUN_HANDLER):
         return
+
+    async def attach_invoice(template: str, params: Mapping[str, Any]) -> list[Attachment]:
+        return await service.invoice_attachments(runtime, template, params)
+
+    add_attachment_source(runtime, attach_invoice)
 
     async def wake(event: Event[JobEvent]) -> None:
         runner.kick()

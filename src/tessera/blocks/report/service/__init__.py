@@ -12,6 +12,7 @@ callers write `from tessera.blocks.report import service`.
 
 from tessera.blocks.report.service.common import READ_ANY
 from tessera.blocks.report.service.documents import (
+    invoice_attachments,
     invoice_pdf,
     order_document_pdf,
     refresh_invoice,
@@ -50,6 +51,7 @@ __all__ = [
     "export_directly",
     "get_job",
     "import_products",
+    "invoice_attachments",
     "invoice_pdf",
     "list_jobs",
     "open_job_file",

@@ -5,14 +5,16 @@ changes (`order.*` events, handler `report.order_documents`), and kept as an ord
 of the file block, so it is listed with the order's documents and downloaded like them. The
 stored PDF is served while it still shows the order's current status; otherwise it is
 rendered again and the old file deleted. Packing slips are for staff (`order:manage`) and are
-rendered on demand, never stored where the buyer would see them.
+rendered on demand, never stored where the buyer would see them. The order-paid mail carries
+the invoice (`invoice_attachments`, a `lib.mail` attachment source).
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from decimal import Decimal
+from typing import Any
 
 from tessera.blocks.file import service as file_service
 from tessera.blocks.order import service as order_service
@@ -23,6 +25,7 @@ from tessera.blocks.report.service.common import ORDER_MANAGE, PDF_TYPE, log
 from tessera.blocks.user import service as user_service
 from tessera.lib.db import utcnow
 from tessera.lib.errors import Forbidden, NotFound
+from tessera.lib.mail import Attachment
 from tessera.lib.office.pdf import DocumentKind, DocumentLine, OrderDocument, Party, render_document
 from tessera.lib.runtime import Runtime
 from tessera.lib.security import Principal
@@ -180,3 +183,17 @@ async def refresh_invoice(*, runtime: Runtime, order_id: int, create: bool) -> N
     if order is None:
         return
     await invoice_pdf(runtime, order)
+
+
+async def invoice_attachments(
+    runtime: Runtime, template: str, params: Mapping[str, Any]
+) -> list[Attachment]:
+    """Mail attachment source (`lib.mail`): the invoice of a paid order's mail."""
+    order_id = params.get("order_id")
+    if template != "order_paid" or not isinstance(order_id, int):
+        return []
+    order = await order_service.get_order(runtime=runtime, order_id=order_id)
+    if order is None:
+        return []
+    pdf = await invoice_pdf(runtime, order)
+    return [Attachment(f"invoice-{order.order_no}.pdf", pdf, PDF_TYPE)]
