@@ -223,7 +223,29 @@ async def test_large_import_runs_as_a_job(api_with):
         job = (await api.get(accepted["url"], headers=staff.headers)).json()
         assert job["status"] == "succeeded", job
         assert job["result"]["rows_imported"] == 50
+        assert (job["rows_done"], job["rows_total"]) == (50, 51)
         assert job["result"]["errors"][0]["cell"] == "D52"
         annotated = await api.get(job["file_url"], headers=staff.headers)
         assert annotated.status_code == 200
         assert len(await skus_in_catalogue(api, staff, prefix)) == 50
+
+
+async def test_large_strict_import_with_problems_fails_with_its_annotated_sheet(api_with):
+    from tests.helpers import signed_in
+
+    async with api_with(report={"import_inline_max_bytes": 0}) as api:
+        staff = await signed_in(api, role="staff")
+        prefix = unique("JOB")
+        rows = [[f"{prefix}-{i}", "ok", None, "1.00", None, 1, None] for i in range(5)]
+        rows.append([f"{prefix}-bad", "bad", None, "-1", None, 1, None])
+        response = await upload(api, staff, sheet(*rows))
+        assert response.status_code == 202, response.text
+        await run_jobs(api)
+        job = (await api.get(response.json()["url"], headers=staff.headers)).json()
+        assert job["status"] == "failed"
+        assert job["error"]["code"] == "report.import_rejected"
+        assert job["result"]["errors"][0]["cell"] == "D7"
+        assert job["result"]["rows_imported"] == 0
+        annotated = await api.get(job["file_url"], headers=staff.headers)
+        assert annotated.status_code == 200
+        assert await skus_in_catalogue(api, staff, prefix) == set()

@@ -209,7 +209,10 @@ def _create_in(product: ProductRow) -> ProductCreateIn:
 
 
 async def _commit(
-    runtime: Runtime, analysis: Analysis, mode: ImportMode, progress: Callable[[int], Any]
+    runtime: Runtime,
+    analysis: Analysis,
+    mode: ImportMode,
+    progress: Callable[[int, int | None], Any],
 ) -> int:
     """Create the valid products; strict: all in one transaction. Returns how many."""
     products = analysis.products
@@ -217,7 +220,7 @@ async def _commit(
         await order_service.create_products(
             runtime=runtime, products=[_create_in(p) for p in products]
         )
-        await progress(len(products))
+        await progress(len(products), len(products))
         return len(products)
     created = 0
     for start in range(0, len(products), INSERT_BATCH):
@@ -238,7 +241,7 @@ async def _commit(
                     )
                 )
         created += len(batch) - len(rejected)
-        await progress(created)
+        await progress(created, len(products))
     return created
 
 
@@ -325,7 +328,7 @@ async def _import(
     owner_id: int,
     source: IO[bytes],
     mode: ImportMode,
-    progress: Callable[[int], Any],
+    progress: Callable[[int, int | None], Any],
 ) -> tuple[ImportResult, str | None]:
     """Analyse, check against the catalogue, commit; the annotated sheet if anything failed."""
     default_currency = runtime.settings.order.default_currency
@@ -339,6 +342,7 @@ async def _import(
     header_broken = analysis.header is None or bool(analysis.header.problems)
     imported = 0
     if not header_broken and not (mode == "strict" and analysis.problems):
+        await progress(0, len(analysis.products))
         imported = await _commit(runtime, analysis, mode, progress)
     result = _result(analysis, mode, imported)
     annotated = None
@@ -415,7 +419,7 @@ async def import_products(
     job.status = dao.RUNNING
     job.started_at = utcnow()
 
-    async def no_progress(rows: int) -> None:
+    async def no_progress(rows: int, total: int | None) -> None:
         return None
 
     now = utcnow()
@@ -495,12 +499,8 @@ async def run_import(
             await download.body.aclose()
         buffer.seek(0)
         await progress(0, None)
-
-        async def imported(rows: int) -> None:
-            await progress(rows, None)
-
         result, annotated = await _import(
-            runtime, owner_id=job.owner_id, source=buffer, mode=mode, progress=imported
+            runtime, owner_id=job.owner_id, source=buffer, mode=mode, progress=progress
         )
     finally:
         buffer.close()

@@ -22,7 +22,7 @@ from tessera.blocks.file import service as file_service
 from tessera.blocks.report import dao
 from tessera.blocks.report.events import JOB_FINISHED, JOB_PROGRESS
 from tessera.blocks.report.model.do import ReportJobDO
-from tessera.blocks.report.model.dto import JobOut
+from tessera.blocks.report.model.dto import ImportResult, JobOut
 from tessera.blocks.report.service.common import (
     READ_ANY,
     has_file,
@@ -212,7 +212,7 @@ async def claim_job(runtime: Runtime, worker_id: str) -> ReportJobDO | None:
 
 async def run_job(runtime: Runtime, job: ReportJobDO, worker_id: str) -> None:
     """Run one claimed job to its end: succeeded, failed, or stopped (cancelled/taken over)."""
-    from tessera.blocks.report.service.imports import run_import
+    from tessera.blocks.report.service.imports import ImportRejected, run_import
 
     lease = _Lease(runtime, job, worker_id)
     log.info("job_started", job_id=job.id, direction=job.direction, kind=job.kind)
@@ -228,12 +228,25 @@ async def run_job(runtime: Runtime, job: ReportJobDO, worker_id: str) -> None:
                 "file_id": file_id,
                 "file_name": import_name,
                 "rows_done": rows,
+                "rows_total": ImportResult.model_validate_json(result).rows_total,
                 "result": result,
             }
         values["status"] = dao.SUCCEEDED
     except JobStopped:
         log.info("job_stopped", job_id=job.id)
         return
+    except ImportRejected as exc:  # strict import with problems: the annotated sheet stays
+        file_id = exc.file_id
+        values = {
+            "status": dao.FAILED,
+            "error_code": exc.code,
+            "error_detail": exc.detail[:1000],
+            "file_id": exc.file_id,
+            "file_name": "import-errors.xlsx" if exc.file_id else None,
+            "rows_done": 0,
+            "rows_total": exc.result.rows_total,
+            "result": exc.result.model_dump_json(),
+        }
     except asyncio.CancelledError:
         raise
     except DomainError as exc:
