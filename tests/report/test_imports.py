@@ -128,6 +128,15 @@ async def test_partial_import_commits_the_valid_rows(api, staff: SignedIn):
     assert await skus_in_catalogue(api, staff, prefix) == {f"{prefix}-1", f"{prefix}-3"}
 
 
+async def test_an_empty_sheet_is_rejected(api, staff: SignedIn):
+    buffer = io.BytesIO()
+    openpyxl.Workbook().save(buffer)
+    response = await upload(api, staff, buffer.getvalue(), mode="partial")
+    assert response.status_code == 422
+    assert response.json()["code"] == "report.import_rejected"
+    assert [error["type"] for error in response.json()["errors"]] == ["empty"]
+
+
 async def test_header_problems_reject_the_file(api, staff: SignedIn):
     data = sheet(["X-1", "n", 1], header=["sku", "name", "price", "colour"])
     response = await upload(api, staff, data, mode="partial")

@@ -52,6 +52,7 @@ from tessera.lib.office import (
     open_workbook,
     open_xlsx,
 )
+from tessera.lib.office.xlsx import column_letter
 from tessera.lib.runtime import Runtime
 from tessera.lib.security import Principal
 from tessera.lib.tasks import publish
@@ -117,7 +118,6 @@ def analyse(
     limits: ReadLimits,
     *,
     default_currency: str,
-    on_rows: Callable[[int], None] | None = None,
 ) -> Analysis:
     """Read and check every row (CPU work: call it in a thread)."""
     workbook = open_workbook(source, limits)
@@ -141,7 +141,7 @@ def analyse(
                     Problem(
                         row.number,
                         "sku",
-                        f"{_letter(index)}{row.number}",
+                        f"{column_letter(index)}{row.number}",
                         "duplicate_in_file",
                         f"SKU {verdict.sku} is already on row {first_sku[verdict.sku]}.",
                     )
@@ -149,8 +149,6 @@ def analyse(
             else:
                 first_sku[verdict.sku] = row.number
                 analysis.products.append(verdict)
-            if on_rows is not None and len(analysis.rows) % 1000 == 0:
-                on_rows(len(analysis.rows))
         if analysis.header is None:
             analysis.problems.append(
                 Problem(None, None, None, "empty", "The sheet is empty: no header row.")
@@ -158,12 +156,6 @@ def analyse(
         return analysis
     finally:
         workbook.close()
-
-
-def _letter(index: int) -> str:
-    from tessera.lib.office.xlsx import column_letter
-
-    return column_letter(index)
 
 
 async def _mark_existing(runtime: Runtime, analysis: Analysis) -> None:
@@ -178,7 +170,7 @@ async def _mark_existing(runtime: Runtime, analysis: Analysis) -> None:
         )
     if not existing:
         return
-    letter = _letter(analysis.header.columns["sku"])
+    letter = column_letter(analysis.header.columns["sku"])
     kept: list[ProductRow] = []
     for product in analysis.products:
         if product.sku in existing:
