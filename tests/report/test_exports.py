@@ -113,3 +113,27 @@ async def test_users_export_has_roles_and_flags(api, admin: SignedIn, staff: Sig
     assert isinstance(row[8], datetime)
     forbidden = await api.get("/api/v1/users/export.csv", headers=staff.headers)
     assert forbidden.status_code == 403
+
+
+async def test_the_xlsxwriter_fallback_engine_through_a_job(api_with):
+    from tests.helpers import signed_in
+
+    async with api_with(report={"xlsx_engine": "xlsxwriter"}) as api:
+        staff = await signed_in(api, role="staff")
+        customer = await signed_in(api)
+        product = await make_product(api, staff, price="9.90")
+        order = await place(api, customer, (product["id"], 3))
+        response = await api.post(
+            "/api/v1/reports/exports", json={"kind": "orders"}, headers=customer.headers
+        )
+        await run_jobs(api)
+        job = (await api.get(response.json()["url"], headers=customer.headers)).json()
+        assert job["status"] == "succeeded", job
+        data = (await api.get(job["file_url"], headers=customer.headers)).content
+        sheet = workbook(data).active
+        assert sheet.freeze_panes == "A2"
+        assert sheet.auto_filter.ref == "A1:J2"
+        assert sheet["A2"].value == order["id"]
+        assert sheet["E2"].value == 29.7
+        assert sheet["E2"].number_format == "#,##0.00"
+        assert sheet["I2"].is_date
