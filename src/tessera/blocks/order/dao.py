@@ -335,6 +335,8 @@ async def add_refunded_amount(session: AsyncSession, order_id: int, amount: Deci
         .values(refunded_amount=OrderDO.refunded_amount + amount)
         .execution_options(synchronize_session=False)
     )
+
+
 # --- exports and bulk imports (for the report block) ----------------------------------------
 
 ORDER_EXPORT_COLUMNS = (
