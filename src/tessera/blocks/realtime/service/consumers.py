@@ -112,8 +112,10 @@ def subscribe_handlers(runtime: Runtime) -> None:
         await _publish(runtime, user_channel(data.user_id), _data(event))
 
     # Export and import jobs: progress and the outcome go to their owner.
-    for topic in (JOB_PROGRESS, JOB_FINISHED):
-        bus.subscribe(topic, f"realtime.{topic.name}", to(lambda data: user_channel(_job(data))))
+    for job_topic in (JOB_PROGRESS, JOB_FINISHED):
+        bus.subscribe(
+            job_topic, f"realtime.{job_topic.name}", to(lambda data: user_channel(_job(data)))
+        )
 
     bus.subscribe(MESSAGE_QUEUED, "realtime.notification", on_message_queued)
     bus.subscribe(PRODUCT_CHANGED, "realtime.product_changed", on_product_changed)
