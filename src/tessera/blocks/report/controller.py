@@ -14,7 +14,7 @@ from decimal import Decimal
 from enum import Enum
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
+from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response, status
 from fastapi.responses import JSONResponse, StreamingResponse
 from starlette.requests import Request as StarletteRequest
 from starlette.types import Message
@@ -35,6 +35,7 @@ from tessera.lib.errors import BadRequest, PayloadTooLarge, UnsupportedMediaType
 from tessera.lib.pagination import Page, Paging
 from tessera.lib.runtime import RuntimeDep
 from tessera.lib.security import CurrentUser, Principal, require_permission
+from tessera.lib.types import PathId, QueryId
 
 router = APIRouter(prefix="/api/v1")
 
@@ -42,6 +43,8 @@ XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 ProductManager = Annotated[Principal, Depends(require_permission("product:manage"))]
 EXPORT_ERRORS = problem_responses(401, 403, 413, 422)
 JOB_ERRORS = problem_responses(401, 404)
+# Job ids are 32 hex digits; anything longer is not worth a database lookup.
+JobId = Annotated[str, Path(min_length=1, max_length=64)]
 FORMATS: tuple[Literal["xlsx", "csv"], ...] = ("xlsx", "csv")
 FILE_RESPONSE: dict[int | str, dict[str, Any]] = {
     200: {
@@ -79,7 +82,7 @@ def _order_export(fmt: Literal["xlsx", "csv"]) -> Callable[..., Any]:
         runtime: RuntimeDep,
         principal: CurrentUser,
         order_status: Annotated[OrderStatus | None, Query(alias="status")] = None,
-        user_id: Annotated[int | None, Query(ge=1)] = None,
+        user_id: QueryId = None,
     ) -> StreamingResponse:
         filters = OrderFilters(status=order_status, user_id=user_id)
         return _direct(
@@ -178,7 +181,7 @@ def _job_routes(direction: Literal["export", "import"]) -> None:
         runtime: RuntimeDep,
         principal: CurrentUser,
         paging: Paging,
-        owner_id: Annotated[int | None, Query(ge=1)] = None,
+        owner_id: QueryId = None,
     ) -> Page[JobOut]:
         """Your jobs, newest first (`report:read:any`: anyone's, with `owner_id`)."""
         return await service.list_jobs(
@@ -189,20 +192,20 @@ def _job_routes(direction: Literal["export", "import"]) -> None:
             owner_id=owner_id,
         )
 
-    async def get_job(job_id: str, runtime: RuntimeDep, principal: CurrentUser) -> JobOut:
+    async def get_job(job_id: JobId, runtime: RuntimeDep, principal: CurrentUser) -> JobOut:
         """Status and progress (`rows_done` of `rows_total`); someone else's job is 404."""
         return await service.get_job(
             runtime=runtime, principal=principal, job_id=job_id, direction=direction
         )
 
-    async def cancel_job(job_id: str, runtime: RuntimeDep, principal: CurrentUser) -> JobOut:
+    async def cancel_job(job_id: JobId, runtime: RuntimeDep, principal: CurrentUser) -> JobOut:
         """Cancel a queued or running job (a finished one is left as it is)."""
         return await service.cancel_job(
             runtime=runtime, principal=principal, job_id=job_id, direction=direction
         )
 
     async def download(
-        job_id: str,
+        job_id: JobId,
         runtime: RuntimeDep,
         principal: CurrentUser,
         range_header: Annotated[str | None, Header(alias="Range")] = None,
@@ -423,7 +426,7 @@ def _pdf(name: str, data: bytes) -> Response:
     response_class=Response,
     responses={200: {"content": {"application/pdf": {}}}, **problem_responses(401, 404)},
 )
-async def invoice(order_id: int, runtime: RuntimeDep, principal: CurrentUser) -> Response:
+async def invoice(order_id: PathId, runtime: RuntimeDep, principal: CurrentUser) -> Response:
     """The order's invoice (its owner, or staff): seller, buyer, items, tax, totals, QR code."""
     name, data = await service.order_document_pdf(
         runtime=runtime, principal=principal, order_id=order_id, kind="invoice"
@@ -437,7 +440,7 @@ async def invoice(order_id: int, runtime: RuntimeDep, principal: CurrentUser) ->
     response_class=Response,
     responses={200: {"content": {"application/pdf": {}}}, **problem_responses(401, 403, 404)},
 )
-async def packing_slip(order_id: int, runtime: RuntimeDep, principal: CurrentUser) -> Response:
+async def packing_slip(order_id: PathId, runtime: RuntimeDep, principal: CurrentUser) -> Response:
     """Staff (`order:manage`): what to pick and pack, without prices."""
     name, data = await service.order_document_pdf(
         runtime=runtime, principal=principal, order_id=order_id, kind="packing_slip"

@@ -8,6 +8,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from tessera.lib.types import Id
+
 ExportKind = Literal["orders", "products", "users"]
 ExportFormat = Literal["xlsx", "csv"]
 ImportMode = Literal["strict", "partial"]
@@ -23,7 +25,7 @@ class OrderFilters(_In):
     """The filters of `GET /orders`."""
 
     status: OrderStatus | None = None
-    user_id: int | None = Field(default=None, ge=1)
+    user_id: Id | None = None
 
 
 class ProductFilters(_In):
