@@ -13,7 +13,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import structlog
-from fastapi import FastAPI, Request, Response
+from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
@@ -101,8 +101,17 @@ def create_app(
     install_error_handlers(app)
     # Operations routes first: probes hit them constantly and routing tries routes in order.
     _add_operations_routes(app)
+    # A fixed path beats a parameterised one whichever block declared it: the report block's
+    # /orders/export.xlsx must not be taken for /orders/{order_id} of the order block, which
+    # is registered first. So every block's fixed paths go first, then the rest, each group
+    # in block order.
+    fixed, parameterised = APIRouter(), APIRouter()
     for block in chosen:
-        app.include_router(block.router)
+        for route in block.router.routes:
+            path = str(getattr(route, "path", ""))
+            (parameterised if "{" in path else fixed).routes.append(route)
+    app.include_router(fixed)
+    app.include_router(parameterised)
 
     app.add_middleware(
         JsonBodyLimitMiddleware,

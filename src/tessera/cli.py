@@ -41,6 +41,8 @@ app.add_typer(user_app, name="user")
 app.add_typer(events_app, name="events")
 app.add_typer(demo_app, name="demo")
 files_app = typer.Typer(help="File storage maintenance.", no_args_is_help=True)
+reports_app = typer.Typer(help="Export and import jobs (the report block).", no_args_is_help=True)
+app.add_typer(reports_app, name="reports")
 app.add_typer(files_app, name="files")
 
 
@@ -328,6 +330,16 @@ async def _start_blocks(runtime: Runtime, blocks: str | None) -> None:
             await hook(runtime)
 
 
+async def _stop_blocks(runtime: Runtime, blocks: str | None) -> None:
+    """The shutdown hooks, in reverse order (the report block hands running jobs back)."""
+    from tessera.blocks import resolve
+
+    names = [name.strip() for name in blocks.split(",")] if blocks else ["all"]
+    for block in reversed(resolve(names)):
+        for hook in block.on_shutdown:
+            await hook(runtime)
+
+
 @app.command()
 def worker(
     blocks: Annotated[
@@ -347,15 +359,18 @@ def worker(
 
     async def work(runtime: Runtime) -> None:
         await _start_blocks(runtime, blocks)
-        outbox = OutboxWorker(runtime.db, runtime.events, settings.tasks)
-        if once:
-            typer.echo(f"processed {await outbox.drain()} events")
-            return
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(signum, stop.set)
-        await outbox.run_forever(stop)
+        try:
+            outbox = OutboxWorker(runtime.db, runtime.events, settings.tasks)
+            if once:
+                typer.echo(f"processed {await outbox.drain()} events")
+                return
+            stop = asyncio.Event()
+            loop = asyncio.get_running_loop()
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(signum, stop.set)
+            await outbox.run_forever(stop)
+        finally:
+            await _stop_blocks(runtime, blocks)
 
     try:
         _run_with_runtime(work)
@@ -471,6 +486,25 @@ def files_sweep(
         state = verb if (item.removed or dry_run) else "kept" if item.kept else "already gone"
         typer.echo(f"{state}: {item.backend} {item.key or '<unknown key>'} ({item.reason})")
     typer.echo(f"{len(swept)} orphan(s) {'found' if dry_run else 'swept'}")
+
+
+@reports_app.command("run-jobs")
+def reports_run_jobs() -> None:
+    """Run every due export/import job to its end and delete expired files, then exit
+    (the worker does both on its own; this is for cron or a one-off)."""
+    from tessera.blocks.report import service as report_service
+
+    async def work(runtime: Runtime) -> tuple[int, int]:
+        await _start_blocks(runtime, "report")
+        try:
+            ran = await report_service.run_jobs(runtime=runtime)
+            expired = await report_service.expire_jobs(runtime=runtime)
+        finally:
+            await _stop_blocks(runtime, "report")
+        return ran, expired
+
+    ran, expired = _run_with_runtime(work)
+    typer.echo(f"ran {ran} job(s); {expired} expired job file(s) deleted")
 
 
 def main() -> None:

@@ -37,7 +37,7 @@ from importlib import import_module
 from tessera.lib.runtime import Block
 
 # Order matters: a block comes after the blocks it depends on.
-KNOWN_BLOCKS = ("user", "notify", "order", "file", "realtime")
+KNOWN_BLOCKS = ("user", "notify", "order", "file", "realtime", "report")
 
 
 def load(name: str) -> Block:

@@ -12,6 +12,8 @@ import ipaddress
 import json
 import os
 import secrets
+from datetime import UTC, tzinfo
+from decimal import Decimal
 from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
@@ -399,6 +401,54 @@ class NotifySettings(BaseModel):
     default_locale: str = "en"
 
 
+class ReportSettings(BaseModel):
+    """Excel and PDF documents (the report block)."""
+
+    # tessera: our streaming SpreadsheetML writer; xlsxwriter: XlsxWriter constant_memory.
+    xlsx_engine: Literal["tessera", "xlsxwriter"] = "tessera"
+    # Dates in sheets and documents are shown in this zone (Excel dates carry none).
+    timezone: str = "UTC"
+    # Direct downloads (GET .../export.xlsx) above this many rows are refused: use a job.
+    direct_export_max_rows: int = Field(10_000, ge=1, le=1_048_575)
+    # Rows read from the database per keyset page (and handed to the writer per batch).
+    batch_rows: int = Field(2000, ge=100, le=50_000)
+    # Job files (exports, annotated imports) are deleted this long after they were made.
+    file_ttl_days: float = Field(7, gt=0)
+    expire_check_interval_seconds: float = Field(3600.0, gt=0)
+    job_poll_interval_seconds: float = Field(5.0, gt=0)
+    # A running job renews its lease while it works; a job whose lease ran out (its worker
+    # died) is started again from the beginning, at most job_max_attempts times.
+    job_lease_seconds: int = Field(120, ge=5)
+    job_max_attempts: int = Field(3, ge=1)
+    max_concurrent_jobs: int = Field(1, ge=1, le=16)
+    # Imports: the upload, what it may inflate to, and the sheet's size.
+    import_max_bytes: int = Field(10 * 1024 * 1024, ge=1024)
+    import_max_uncompressed_bytes: int = Field(200 * 1024 * 1024, ge=1024 * 1024)
+    import_max_compression_ratio: float = Field(100.0, ge=2)
+    import_max_rows: int = Field(100_000, ge=1)
+    import_max_columns: int = Field(50, ge=1, le=16_384)
+    # Uploads up to this size are imported in the request; larger ones run as a job.
+    import_inline_max_bytes: int = Field(512 * 1024, ge=0)
+    # Invoices: who sells, and the tax contained in prices (0.13 = 13% VAT included).
+    seller_name: str = "Tessera"
+    seller_lines: list[str] = Field(default_factory=list)
+    invoice_tax_rate: Decimal = Field(Decimal("0"), ge=0, le=1)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo
+
+        ZoneInfo(value)  # raises for an unknown zone name
+        return value
+
+    @property
+    def zone(self) -> tzinfo:
+        from zoneinfo import ZoneInfo
+
+        return UTC if self.timezone in ("UTC", "Etc/UTC") else ZoneInfo(self.timezone)
+
+
 # Keys that moved to `user:`; old configurations keep working, with a warning at load time.
 MOVED_TO_USER: dict[str, tuple[str, ...]] = {
     "ratelimit": (
@@ -534,6 +584,7 @@ class Settings(BaseSettings):
     user: UserSettings = Field(default_factory=UserSettings)
     notify: NotifySettings = Field(default_factory=NotifySettings)
     realtime: RealtimeSettings = Field(default_factory=RealtimeSettings)
+    report: ReportSettings = Field(default_factory=ReportSettings)
 
     @classmethod
     def settings_customise_sources(

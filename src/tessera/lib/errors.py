@@ -73,6 +73,10 @@ class Conflict(DomainError):
     status, code, title = 409, "resource.conflict", "Conflict"
 
 
+class Gone(DomainError):
+    status, code, title = 410, "resource.gone", "Gone"
+
+
 class PayloadTooLarge(DomainError):
     status, code, title = 413, "request.too_large", "Payload too large"
 

@@ -9,13 +9,13 @@ everything. `MultipartUpload` parses the stream as it arrives instead.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Path, Query, Request, Response, status
 from fastapi.responses import StreamingResponse
 
 from tessera.blocks.file import service
-from tessera.blocks.file.model.dto import PURPOSES, AvatarOut, FileOut
+from tessera.blocks.file.model.dto import PURPOSES, AvatarOut, FileOut, Purpose
 from tessera.blocks.file.multipart import MAX_NON_FILE_BYTES, MultipartUpload
 from tessera.blocks.file.utility import content_disposition, sanitize_filename
 from tessera.lib.errors import PayloadTooLarge, problem_responses
@@ -153,7 +153,7 @@ async def list_files(
     runtime: RuntimeDep,
     principal: CurrentUser,
     paging: Paging,
-    purpose: Literal["attachment", "avatar", "order_document"] | None = None,
+    purpose: Purpose | None = None,
     owner_id: Annotated[
         int | None, Query(ge=1, le=MAX_ID, description="needs file:read:any")
     ] = None,

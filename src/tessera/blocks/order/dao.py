@@ -10,7 +10,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tessera.blocks.order.model.do import (
@@ -73,18 +73,7 @@ async def search_products(
     offset: int,
     limit: int,
 ) -> tuple[list[ProductDO], int]:
-    query = select(ProductDO).where(ProductDO.deleted_at.is_(None))
-    if q:
-        pattern = "%" + escape_like(q) + "%"
-        query = query.where(
-            ProductDO.name.like(pattern, escape="\\") | ProductDO.sku.like(pattern, escape="\\")
-        )
-    if min_price is not None:
-        query = query.where(ProductDO.price >= min_price)
-    if max_price is not None:
-        query = query.where(ProductDO.price <= max_price)
-    if status is not None:
-        query = query.where(ProductDO.status == status)
+    query = select(ProductDO).where(*product_filters(q, min_price, max_price, status))
     total = await session.scalar(select(func.count()).select_from(query.subquery()))
     rows = await session.execute(
         query.order_by(PRODUCT_SORTS[sort], ProductDO.id).offset(offset).limit(limit)
@@ -134,11 +123,7 @@ async def search_orders(
     offset: int,
     limit: int,
 ) -> tuple[list[OrderDO], int]:
-    query = select(OrderDO)
-    if user_id is not None:
-        query = query.where(OrderDO.user_id == user_id)
-    if status is not None:
-        query = query.where(OrderDO.status == status)
+    query = select(OrderDO).where(*order_filters(status, user_id))
     total = await session.scalar(select(func.count()).select_from(query.subquery()))
     rows = await session.execute(
         query.order_by(OrderDO.created_at.desc(), OrderDO.id.desc()).offset(offset).limit(limit)
@@ -350,3 +335,108 @@ async def add_refunded_amount(session: AsyncSession, order_id: int, amount: Deci
         .values(refunded_amount=OrderDO.refunded_amount + amount)
         .execution_options(synchronize_session=False)
     )
+
+
+# --- exports and bulk imports (for the report block) ----------------------------------------
+
+ORDER_EXPORT_COLUMNS = (
+    OrderDO.id,
+    OrderDO.order_no,
+    OrderDO.user_id,
+    OrderDO.status,
+    OrderDO.total,
+    OrderDO.currency,
+    OrderDO.payment_method,
+    OrderDO.tracking_no,
+    OrderDO.created_at,
+    OrderDO.updated_at,
+)
+PRODUCT_EXPORT_COLUMNS = (
+    ProductDO.id,
+    ProductDO.sku,
+    ProductDO.name,
+    ProductDO.description,
+    ProductDO.price,
+    ProductDO.currency,
+    ProductDO.stock,
+    ProductDO.status,
+    ProductDO.created_at,
+    ProductDO.updated_at,
+)
+
+
+def order_filters(status: str | None, user_id: int | None) -> list[Any]:
+    """The conditions of `GET /orders` (and of its export)."""
+    conditions: list[Any] = []
+    if status is not None:
+        conditions.append(OrderDO.status == status)
+    if user_id is not None:
+        conditions.append(OrderDO.user_id == user_id)
+    return conditions
+
+
+def product_filters(
+    q: str | None, min_price: Decimal | None, max_price: Decimal | None, status: str | None
+) -> list[Any]:
+    """The conditions of `GET /products` for staff (and of its export)."""
+    conditions: list[Any] = [ProductDO.deleted_at.is_(None)]
+    if q:
+        pattern = "%" + escape_like(q) + "%"
+        conditions.append(
+            ProductDO.name.like(pattern, escape="\\") | ProductDO.sku.like(pattern, escape="\\")
+        )
+    if min_price is not None:
+        conditions.append(ProductDO.price >= min_price)
+    if max_price is not None:
+        conditions.append(ProductDO.price <= max_price)
+    if status is not None:
+        conditions.append(ProductDO.status == status)
+    return conditions
+
+
+async def count_orders(session: AsyncSession, conditions: list[Any]) -> int:
+    return int(await session.scalar(select(func.count(OrderDO.id)).where(*conditions)) or 0)
+
+
+async def count_products(session: AsyncSession, conditions: list[Any]) -> int:
+    return int(await session.scalar(select(func.count(ProductDO.id)).where(*conditions)) or 0)
+
+
+async def order_page(
+    session: AsyncSession, conditions: list[Any], *, after_id: int, limit: int
+) -> Sequence[Any]:
+    """Up to `limit` export rows (tuples of ORDER_EXPORT_COLUMNS) with id > `after_id`."""
+    result = await session.execute(
+        select(*ORDER_EXPORT_COLUMNS)
+        .where(*conditions, OrderDO.id > after_id)
+        .order_by(OrderDO.id)
+        .limit(limit)
+    )
+    return result.all()
+
+
+async def product_page(
+    session: AsyncSession, conditions: list[Any], *, after_id: int, limit: int
+) -> Sequence[Any]:
+    result = await session.execute(
+        select(*PRODUCT_EXPORT_COLUMNS)
+        .where(*conditions, ProductDO.id > after_id)
+        .order_by(ProductDO.id)
+        .limit(limit)
+    )
+    return result.all()
+
+
+async def existing_skus(session: AsyncSession, skus: Sequence[str]) -> set[str]:
+    """Which of `skus` exist (deleted products keep theirs: SKUs are unique for ever)."""
+    rows = await session.execute(select(ProductDO.sku).where(ProductDO.sku.in_(list(skus))))
+    return {row[0] for row in rows}
+
+
+async def insert_products(session: AsyncSession, values: list[dict[str, Any]]) -> list[int]:
+    """Insert many products in one statement; returns their ids."""
+    await session.execute(insert(ProductDO), values)
+    rows = await session.execute(
+        select(ProductDO.id).where(ProductDO.sku.in_([value["sku"] for value in values]))
+    )
+    return sorted(row[0] for row in rows)

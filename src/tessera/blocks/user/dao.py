@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -66,6 +67,31 @@ async def list_roles(session: AsyncSession) -> list[RoleDO]:
     return list(result.scalars())
 
 
+def user_filters(q: str | None, role: str | None, is_active: bool | None) -> list[Any]:
+    """The conditions of `GET /users` (and of the users export)."""
+    conditions: list[Any] = []
+    if q:
+        pattern = "%" + escape_like(q.lower()) + "%"
+        conditions.append(
+            or_(
+                UserDO.username_key.like(pattern, escape="\\"),
+                UserDO.email.like(pattern, escape="\\"),
+                func.lower(UserDO.display_name).like(pattern, escape="\\"),
+            )
+        )
+    if role:
+        conditions.append(
+            UserDO.id.in_(
+                select(user_role.c.user_id)
+                .join(RoleDO, RoleDO.id == user_role.c.role_id)
+                .where(RoleDO.name == role)
+            )
+        )
+    if is_active is not None:
+        conditions.append(UserDO.is_active == is_active)
+    return conditions
+
+
 async def search_users(
     session: AsyncSession,
     *,
@@ -75,29 +101,63 @@ async def search_users(
     offset: int,
     limit: int,
 ) -> tuple[list[UserDO], int]:
-    query = select(UserDO)
-    if q:
-        pattern = "%" + escape_like(q.lower()) + "%"
-        query = query.where(
-            or_(
-                UserDO.username_key.like(pattern, escape="\\"),
-                UserDO.email.like(pattern, escape="\\"),
-                func.lower(UserDO.display_name).like(pattern, escape="\\"),
-            )
-        )
-    if role:
-        query = query.where(
-            UserDO.id.in_(
-                select(user_role.c.user_id)
-                .join(RoleDO, RoleDO.id == user_role.c.role_id)
-                .where(RoleDO.name == role)
-            )
-        )
-    if is_active is not None:
-        query = query.where(UserDO.is_active == is_active)
+    query = select(UserDO).where(*user_filters(q, role, is_active))
     total = await session.scalar(select(func.count()).select_from(query.subquery()))
     rows = await session.execute(query.order_by(UserDO.id).offset(offset).limit(limit))
     return list(rows.scalars()), int(total or 0)
+
+
+async def count_users(session: AsyncSession, conditions: list[Any]) -> int:
+    return int(await session.scalar(select(func.count(UserDO.id)).where(*conditions)) or 0)
+
+
+async def user_page(
+    session: AsyncSession, conditions: list[Any], *, after_id: int, limit: int
+) -> list[tuple[object, ...]]:
+    """Export rows (id, username, email, phone, display_name, roles, is_active,
+    email_verified, created_at) with id > `after_id`; roles comma-separated."""
+    users = (
+        await session.execute(
+            select(
+                UserDO.id,
+                UserDO.username,
+                UserDO.email,
+                UserDO.phone,
+                UserDO.display_name,
+                UserDO.is_active,
+                UserDO.email_verified_at,
+                UserDO.created_at,
+            )
+            .where(*conditions, UserDO.id > after_id)
+            .order_by(UserDO.id)
+            .limit(limit)
+        )
+    ).all()
+    if not users:
+        return []
+    roles: dict[int, list[str]] = {}
+    rows = await session.execute(
+        select(user_role.c.user_id, RoleDO.name)
+        .join(RoleDO, RoleDO.id == user_role.c.role_id)
+        .where(user_role.c.user_id.in_([user.id for user in users]))
+        .order_by(RoleDO.name)
+    )
+    for user_id, name in rows:
+        roles.setdefault(user_id, []).append(name)
+    return [
+        (
+            user.id,
+            user.username,
+            user.email,
+            user.phone,
+            user.display_name,
+            ", ".join(roles.get(user.id, [])),
+            user.is_active,
+            user.email_verified_at is not None,
+            user.created_at,
+        )
+        for user in users
+    ]
 
 
 async def add_session(session: AsyncSession, auth_session: AuthSessionDO) -> None:

@@ -9,6 +9,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from tessera.lib.mail.attachments import (
+    AttachmentSource,
+    add_attachment_source,
+    attachments_for,
+)
 from tessera.lib.mail.backends import ConsoleMailer, FileMailer, create_mailer
 from tessera.lib.mail.base import (
     Attachment,
@@ -35,6 +40,7 @@ def mailer_of(runtime: Runtime) -> Mailer:
 
 __all__ = [
     "Attachment",
+    "AttachmentSource",
     "ConsoleMailer",
     "FileMailer",
     "MailDeliveryError",
@@ -45,6 +51,8 @@ __all__ = [
     "SmtpMailer",
     "TemplateRenderer",
     "TransientMailError",
+    "add_attachment_source",
+    "attachments_for",
     "build_mime",
     "create_mailer",
     "mailer_of",

@@ -8,7 +8,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-Purpose = Literal["attachment", "avatar", "order_document"]
+# `report`: files the report block generated (exports, annotated imports); not uploadable.
+Purpose = Literal["attachment", "avatar", "order_document", "report"]
 PURPOSES: tuple[str, ...] = ("attachment", "avatar", "order_document")
 
 

@@ -6,6 +6,7 @@ use case and type, so callers keep writing `from tessera.blocks.file import serv
 - `documents`: files attached to an order, visible to whoever may see the order.
 - `avatars`: a user's picture in two re-encoded sizes.
 - `sweep`: the orphan sweep (`tessera files sweep`).
+- `generated`: files other blocks produce (exports, invoices), stored like uploads.
 - `ingest`: how bytes come in: checked while streaming, stored behind a committed intent,
   deleted again when their row cannot be committed (the consistency rule is there).
 - `common`: the types and helpers the others share.
@@ -30,6 +31,11 @@ from tessera.blocks.file.service.files import (
     open_file_content,
     upload_file,
 )
+from tessera.blocks.file.service.generated import (
+    delete_generated_file,
+    open_generated_file,
+    store_generated_file,
+)
 from tessera.blocks.file.service.sweep import SweptItem, sweep_orphans
 
 __all__ = [
@@ -41,13 +47,16 @@ __all__ = [
     "SweptItem",
     "delete_bytes",
     "delete_file",
+    "delete_generated_file",
     "get_file",
     "list_files",
     "list_order_documents",
     "open_avatar",
     "open_file_content",
+    "open_generated_file",
     "remove_avatar",
     "set_avatar",
+    "store_generated_file",
     "sweep_orphans",
     "upload_file",
     "upload_order_document",

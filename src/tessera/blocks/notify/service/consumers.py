@@ -167,7 +167,7 @@ async def on_order_event(runtime: Runtime, event: Event[OrderEvent]) -> None:
         **order.model_dump(
             mode="json",
             include={"order_no", "status", "total", "currency", "items", "reason", "carrier"}
-            | {"tracking_no"},
+            | {"tracking_no", "order_id"},
         ),
     }
     if await already_handled(runtime, event):

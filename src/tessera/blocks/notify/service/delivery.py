@@ -9,6 +9,7 @@ row and are wiped once the message is sent or dead.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
@@ -20,7 +21,13 @@ from tessera.blocks.notify.events import MESSAGE_QUEUED, MessageQueued
 from tessera.blocks.notify.model.do import DEAD, FAILED, QUEUED, SENT, NotificationDO
 from tessera.blocks.notify.utility import open_params, renderer_of, seal_params, wipe_secrets
 from tessera.lib.db import UnitOfWork, utcnow
-from tessera.lib.mail import MailMessage, PermanentMailError, TemplateRenderer, mailer_of
+from tessera.lib.mail import (
+    MailMessage,
+    PermanentMailError,
+    TemplateRenderer,
+    attachments_for,
+    mailer_of,
+)
 from tessera.lib.runtime import Runtime
 from tessera.lib.sms import SmsError, SmsMessage, sms_of
 from tessera.lib.tasks import Event, publish
@@ -150,6 +157,10 @@ async def deliver_message(runtime: Runtime, event: Event[MessageQueued]) -> None
         params = open_params(runtime, row.params)
         if row.channel == "mail":
             mail = _render_mail(renderer, row, params, runtime.settings.mail.from_address)
+            # Other blocks' attachments (the report block: the invoice of a paid order).
+            extra = await attachments_for(runtime, row.template, params)
+            if extra:
+                mail = dataclasses.replace(mail, attachments=mail.attachments + extra)
             provider_id = await mailer_of(runtime).send(mail)
         else:
             provider_id = await sms_of(runtime).send(_render_sms(renderer, row, params))

@@ -10,6 +10,8 @@
 - `refunds`: refunds through the provider, partial or full, and their outcomes.
 - `reconciliation`: the periodic job that recovers missed callbacks, closes trades of
   orders that will not be paid, retries refunds; the expiry of unpaid orders.
+- `reports`: for the report block: export rows by keyset pages, SKU checks and bulk creation
+  for the product import, an order by id for its documents.
 
 Pure modules, no I/O, unit-tested without a database:
 - `state_machine`: statuses, transitions, who may perform which (owner / staff / system).
@@ -61,6 +63,16 @@ from tessera.blocks.order.service.refunds import (
     refund_order,
     request_refund,
 )
+from tessera.blocks.order.service.reports import (
+    count_orders,
+    count_products,
+    create_products,
+    create_products_where_new,
+    existing_skus,
+    get_order,
+    order_rows,
+    product_rows,
+)
 from tessera.blocks.order.service.state_machine import (
     ORDER_MANAGE,
     ORDER_READ_ANY,
@@ -81,9 +93,15 @@ __all__ = [
     "Transition",
     "cancel_order",
     "complete_order",
+    "count_orders",
+    "count_products",
     "create_product",
+    "create_products",
+    "create_products_where_new",
     "delete_product",
+    "existing_skus",
     "expire_unpaid_orders",
+    "get_order",
     "get_order_for_viewer",
     "get_product",
     "handle_payment_callback",
@@ -95,9 +113,11 @@ __all__ = [
     "on_order_cancelled",
     "on_refund_due",
     "order_history",
+    "order_rows",
     "pay_order",
     "payment_methods",
     "place_order",
+    "product_rows",
     "reconcile_payments",
     "refund_order",
     "request_refund",

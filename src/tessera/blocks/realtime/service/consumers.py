@@ -32,6 +32,7 @@ from tessera.blocks.realtime.service.channels import (
     user_channel,
 )
 from tessera.blocks.realtime.service.chat import chat_channel
+from tessera.blocks.report.events import JOB_FINISHED, JOB_PROGRESS, JobEvent
 from tessera.lib.errors import NotFound
 from tessera.lib.realtime import GATEWAY, broadcaster_of
 from tessera.lib.runtime import Runtime
@@ -110,11 +111,22 @@ def subscribe_handlers(runtime: Runtime) -> None:
             await gateway.hub.kick(data.user_id, chat_channel(data.room_id))
         await _publish(runtime, user_channel(data.user_id), _data(event))
 
+    # Export and import jobs: progress and the outcome go to their owner.
+    for job_topic in (JOB_PROGRESS, JOB_FINISHED):
+        bus.subscribe(
+            job_topic, f"realtime.{job_topic.name}", to(lambda data: user_channel(_job(data)))
+        )
+
     bus.subscribe(MESSAGE_QUEUED, "realtime.notification", on_message_queued)
     bus.subscribe(PRODUCT_CHANGED, "realtime.product_changed", on_product_changed)
     bus.subscribe(CHAT_MESSAGE_POSTED, "realtime.chat_message", on_chat_message)
     bus.subscribe(CHAT_ROOM_CREATED, "realtime.chat_room_created", on_room_created)
     bus.subscribe(CHAT_MEMBERSHIP_CHANGED, "realtime.chat_membership", on_membership)
+
+
+def _job(data: Any) -> int:
+    assert isinstance(data, JobEvent)
+    return data.owner_id
 
 
 def _order(data: Any) -> OrderEvent:

@@ -8,6 +8,7 @@ transaction each):
 - `codes`: one-time SMS codes (request, issue for delivery, check)
 - `reset`: password reset by mail link or SMS code
 - `mfa`: two-factor sign-in (TOTP, SMS, recovery codes)
+- `reports`: users for the report block's exports (keyset pages)
 - `sessions`, `limits`, `common`, `principals`: what those share
 
 Callers import this package (`from tessera.blocks.user import service`): every public use
@@ -59,6 +60,7 @@ from tessera.blocks.user.service.mfa import (
     request_mfa_sms,
 )
 from tessera.blocks.user.service.principals import UserPrincipals
+from tessera.blocks.user.service.reports import count_users, user_rows
 from tessera.blocks.user.service.reset import (
     forgot_password,
     issue_password_reset,
@@ -74,6 +76,7 @@ __all__ = [
     "change_password",
     "complete_mfa_login",
     "confirm_totp",
+    "count_users",
     "create_admin",
     "disable_mfa",
     "find_user_id_by_email",
@@ -101,5 +104,6 @@ __all__ = [
     "revoke_my_session",
     "set_avatar_url",
     "update_me",
+    "user_rows",
     "verify_email",
 ]
