@@ -122,12 +122,11 @@ class _Paginator:
 
 
 class _ListingClient:
-    def __init__(self, paginator: _Paginator) -> None:
-        self.paginator = paginator
+    def __init__(self, objects: _Paginator, uploads: _Paginator) -> None:
+        self.paginators = {"list_objects_v2": objects, "list_multipart_uploads": uploads}
 
     def get_paginator(self, name: str) -> _Paginator:
-        assert name == "list_objects_v2"
-        return self.paginator
+        return self.paginators[name]
 
 
 async def test_s3_lists_every_page_by_prefix_and_age() -> None:
@@ -139,10 +138,22 @@ async def test_s3_lists_every_page_by_prefix_and_age() -> None:
             {},  # an empty bucket's page has no Contents
         ]
     )
+    uploads = _Paginator(
+        [
+            {"Uploads": [{"Key": "2026/01/02/c", "UploadId": "u1", "Initiated": old}]},
+            {"Uploads": [{"Key": "2026/01/02/d", "UploadId": "u2", "Initiated": fresh}]},
+            {},
+        ]
+    )
     storage = S3Storage(S3Settings(bucket="files"))
-    storage._client = _ListingClient(paginator)
+    storage._client = _ListingClient(paginator, uploads)
 
     listed = await _listed(storage, prefix="2026/01/", older_than=NOW - timedelta(hours=1))
 
-    assert listed == {ListedKey("2026/01/02/a", old)}
+    # Unfinished multipart uploads are offered as partial writes, by the same age rule.
+    assert listed == {
+        ListedKey("2026/01/02/a", old),
+        ListedKey("2026/01/02/c", old, partial=True, upload_id="u1"),
+    }
     assert paginator.arguments == {"Bucket": "files", "Prefix": "2026/01/"}
+    assert uploads.arguments == {"Bucket": "files", "Prefix": "2026/01/"}

@@ -39,13 +39,15 @@ class ListedKey:
     """One object found by `ListableStorage.list_keys`.
 
     `partial`: the remains of a write that a crash interrupted (local disk's hidden `.part`
-    files). No row can own one, so it is removed without asking the database; `delete`
-    accepts its key like any other, `open` does not.
+    files, S3's unfinished multipart uploads). No row can own one, so it is removed without
+    asking the database, by `ListableStorage.discard_partial`; `open` never accepts its key.
+    `upload_id`: S3's id of the unfinished multipart upload (None elsewhere).
     """
 
     key: str
     modified_at: datetime
     partial: bool = False
+    upload_id: str | None = None
 
 
 class OpenedFile(Protocol):
@@ -116,6 +118,10 @@ class ListableStorage(Storage, Protocol):
         """Every key starting with `prefix` last modified before `older_than` (any age when
         None), in no particular order. Read lazily, a page or directory at a time, so a
         large store is never held in memory; deleting listed keys while iterating is safe."""
+        ...
+
+    async def discard_partial(self, item: ListedKey) -> bool:
+        """Remove a `partial` item found by `list_keys`; False if it was already gone."""
         ...
 
 

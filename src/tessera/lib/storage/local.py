@@ -198,6 +198,13 @@ class LocalStorage:
                 if partial or KEY_RE.match(relative):
                     yield ListedKey(relative, datetime.fromtimestamp(mtime, UTC), partial=partial)
 
+    async def discard_partial(self, item: ListedKey) -> bool:
+        try:
+            await self.delete(item.key)
+        except StorageNotFound:
+            return False
+        return True
+
 
 def _next_directory(
     walker: Iterator[tuple[str, list[str], list[str]]], root: Path

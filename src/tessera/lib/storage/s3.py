@@ -23,7 +23,7 @@ from tessera.lib.storage.errors import (
 )
 
 READ_CHUNK_BYTES = 256 * 1024
-_NOT_FOUND_CODES = {"NoSuchKey", "NotFound", "404"}
+_NOT_FOUND_CODES = {"NoSuchKey", "NoSuchUpload", "NotFound", "404"}
 # A missing bucket is a configuration or outage problem, never proof that a file is gone:
 # taken as "not found" it would answer 404 and mark deletes done while the bytes remain.
 _UNAVAILABLE_CODES = {"NoSuchBucket", "SlowDown", "ServiceUnavailable", "RequestTimeout"}
@@ -242,6 +242,31 @@ class S3Storage:
                     modified: datetime = item["LastModified"]
                     if older_than is None or modified < older_than:
                         yield ListedKey(str(item["Key"]), modified)
+            # A save that died between CreateMultipartUpload and Complete/Abort leaves parts
+            # no listing of objects shows but the bucket bills for: offer them as partial.
+            uploads = self.client.get_paginator("list_multipart_uploads")
+            async for page in uploads.paginate(**arguments):
+                for upload in page.get("Uploads", []):
+                    started: datetime = upload["Initiated"]
+                    if older_than is None or started < older_than:
+                        yield ListedKey(
+                            str(upload["Key"]),
+                            started,
+                            partial=True,
+                            upload_id=str(upload["UploadId"]),
+                        )
+
+    async def discard_partial(self, item: ListedKey) -> bool:
+        if item.upload_id is None:
+            raise StorageInvalidRequest(f"not an unfinished upload: {item.key!r}")
+        try:
+            with _translated(f"abort upload of {item.key}"):
+                await self.client.abort_multipart_upload(
+                    Bucket=self.bucket, Key=item.key, UploadId=item.upload_id
+                )
+        except StorageNotFound:
+            return False
+        return True
 
     async def aclose(self) -> None:
         await self._stack.aclose()

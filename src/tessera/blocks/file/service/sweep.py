@@ -103,7 +103,7 @@ async def _sweep_listing(
     unowned: list[str] = []
     async for item in listing.list_keys(older_than=cutoff):
         if item.partial:
-            removed = False if dry_run else await _delete_quietly(storage, item.key)
+            removed = False if dry_run else await listing.discard_partial(item)
             swept.append(SweptItem(storage.backend, item.key, "partial write", removed))
             continue
         unowned.append(item.key)
