@@ -262,6 +262,29 @@ def _exact_bounds(node: Any) -> None:
             _exact_bounds(item)
 
 
+# Answers that middleware and request parsing give any operation of a kind, whatever its
+# controller declares: documented here once so that no operation can forget one.
+_IMPLIED_WITH_BODY = {
+    400: "The body cannot be read: malformed JSON or multipart (`request.malformed_*`)",
+    413: "The body is larger than the limit (`request.too_large`)",
+    415: "The body is not of a media type the operation takes",
+    422: "The input breaks the documented schema or a documented rule",
+}
+_IMPLIED_WITH_PARAMETERS = {422: _IMPLIED_WITH_BODY[422]}
+_IMPLIED_WITH_SECURITY = {401: "Missing, invalid or expired access token (`auth.*`)"}
+
+
+def _implied_statuses(operation: dict[str, Any]) -> dict[int, str]:
+    implied: dict[int, str] = {}
+    if operation.get("security"):
+        implied.update(_IMPLIED_WITH_SECURITY)
+    if operation.get("parameters"):
+        implied.update(_IMPLIED_WITH_PARAMETERS)
+    if operation.get("requestBody"):
+        implied.update(_IMPLIED_WITH_BODY)
+    return implied
+
+
 def install_openapi(app: FastAPI) -> None:
     """Document every error response as problem+json (FastAPI would say application/json and
     add its own `HTTPValidationError` shape, which this API never sends)."""
@@ -280,7 +303,11 @@ def install_openapi(app: FastAPI) -> None:
             components.setdefault(definition_name, definition)
         for path_item in schema.get("paths", {}).values():
             for operation in path_item.values():
-                responses = operation.get("responses", {}) if isinstance(operation, dict) else {}
+                if not isinstance(operation, dict):
+                    continue
+                responses = operation.setdefault("responses", {})
+                for implied, description in _implied_statuses(operation).items():
+                    responses.setdefault(str(implied), {"description": description})
                 for status_code, response in responses.items():
                     if str(status_code)[:1] in ("4", "5"):
                         response["content"] = {PROBLEM_MEDIA_TYPE: {"schema": problem_ref}}
@@ -326,6 +353,17 @@ def install_error_handlers(app: FastAPI) -> None:
                 code="request.unsupported_media_type",
                 title="Unsupported Media Type",
                 detail="Send the body as application/json.",
+            )
+        rule_codes = {str(error["type"]) for error in errors}
+        if len(rule_codes) == 1 and (rule := rule_codes.pop()).startswith("rule:"):
+            # Refused by a documented rule beyond the schema (tessera.lib.types.rule_error).
+            return problem_response(
+                request,
+                status=422,
+                code=rule.removeprefix("rule:"),
+                title="Validation failed",
+                detail=str(errors[0]["msg"]),
+                extra={"errors": errors},
             )
         return problem_response(
             request,

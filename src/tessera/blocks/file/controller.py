@@ -241,7 +241,9 @@ async def delete_avatar(runtime: RuntimeDep, principal: CurrentUser) -> Response
 async def get_avatar(
     user_id: PathId,
     runtime: RuntimeDep,
-    size: Annotated[int, Query(description="256 or 64 (pixels)")] = 256,
+    size: Annotated[
+        int, Query(description="256 or 64 (pixels)", json_schema_extra={"enum": [256, 64]})
+    ] = 256,
     if_none_match: Annotated[str | None, Header()] = None,
 ) -> Response:
     """A user's avatar. Public, like any profile picture: `<img>` cannot send a bearer token."""
