@@ -47,9 +47,7 @@ def schema_says_every_constraint(ctx: Any, response: Any, case: Any) -> bool | N
         return None
     code = response.json().get("code")
     if code == "request.validation_failed":
-        raise AssertionError(
-            f"schema-valid request refused as invalid: {response.text[:500]}"
-        )
+        raise AssertionError(f"schema-valid request refused as invalid: {response.text[:500]}")
     return None
 
 
@@ -96,9 +94,7 @@ def test_the_document_holds(backend: Backend, tmp_path: Path, role: str) -> None
     username = asyncio.run(_create_user(settings, role))
     app = create_app(settings)
     with asgi.get_client(app) as client:
-        login = client.post(
-            "/api/v1/auth/login", json={"username": username, "password": PASSWORD}
-        )
+        login = client.post("/api/v1/auth/login", json={"username": username, "password": PASSWORD})
         assert login.status_code == 200, login.text
         token = login.json()["access_token"]
         data = tomllib.loads(CONFIG.read_text())
