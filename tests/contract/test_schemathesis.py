@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import tomllib
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -70,6 +71,10 @@ async def _create_user(settings: Settings, role: str) -> str:
         await runtime.close()
 
 
+def _template(schema: Any, request: Any) -> str:
+    return f"{request.method} {request.uri.split('testserver', 1)[-1].split('?')[0]}"
+
+
 def _failures(event: events.ScenarioFinished) -> list[str]:
     found = []
     for case_id, checks in event.recorder.checks.items():
@@ -96,20 +101,50 @@ def test_the_document_holds(backend: Backend, tmp_path: Path, role: str) -> None
     with asgi.get_client(app) as client:
         login = client.post("/api/v1/auth/login", json={"username": username, "password": PASSWORD})
         assert login.status_code == 200, login.text
-        token = login.json()["access_token"]
-        data = tomllib.loads(CONFIG.read_text())
-        data["headers"] = {"Authorization": f"Bearer {token}"}
-        config = SchemathesisConfig.from_dict(data)
+        config = SchemathesisConfig.from_dict(tomllib.loads(CONFIG.read_text()))
         schema = schemathesis.openapi.from_asgi("/openapi.json", app, config=config)
+
+        class SignIn:
+            """The role's bearer token; signs in again when an answer is 401, since the
+            run itself may end the session (`POST /auth/logout` is in the document too)."""
+
+            def get(self, case: Any, ctx: Any) -> str:
+                again = client.post(
+                    "/api/v1/auth/login", json={"username": username, "password": PASSWORD}
+                )
+                assert again.status_code == 200, again.text
+                return str(again.json()["access_token"])
+
+            def set(self, case: Any, data: str, ctx: Any) -> None:
+                case.headers = {**(case.headers or {}), "Authorization": f"Bearer {data}"}
+
+        schema.auth(refresh_interval=600)(SignIn)
         failures: list[str] = []
         errors: list[str] = []
-        scenarios = 0
+        cases: Counter[str] = Counter()
+        transitions = 0
+        walked: Counter[str] = Counter()
         for event in from_schema(schema).execute():
             if isinstance(event, events.ScenarioFinished):
-                scenarios += 1
+                cases[event.phase.name] += len(event.recorder.cases)
+                if event.phase.name == "STATEFUL_TESTING":
+                    for interaction in event.recorder.interactions.values():
+                        if interaction.response:
+                            walked[
+                                f"{_template(schema, interaction.request)} "
+                                f"{interaction.response.status_code}"
+                            ] += 1
                 failures.extend(_failures(event))
+            elif isinstance(event, events.PhaseStarted) and event.payload is not None:
+                transitions = event.payload.transitions_total
             elif isinstance(event, events.NonFatalError | events.FatalError):
                 errors.append(repr(event.info if hasattr(event, "info") else event)[:2000])
-    assert scenarios > 0
+    print(f"{backend.name}/{role}: cases per phase {dict(cases)}, links {transitions}")
+    print(sorted(walked.items()))
+    # Every phase ran, the stateful one over the document's links.
+    assert {"EXAMPLES", "COVERAGE", "FUZZING", "STATEFUL_TESTING"} <= {
+        phase for phase, count in cases.items() if count > 0
+    }, cases
+    assert transitions >= 100, transitions
     assert not errors, "\n".join(errors)
     assert not failures, f"{len(failures)} contract failures:\n" + "\n".join(failures)

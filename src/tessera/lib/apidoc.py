@@ -1,4 +1,5 @@
-"""The committed OpenAPI document and what counts as a breaking change to it.
+"""The committed OpenAPI document, what counts as a breaking change to it, and the links
+between its operations.
 
 `clients/openapi.json` is the contract clients are generated from. `tessera openapi --write`
 refreshes it from the live application; `breaking_changes(committed, live)` lists what would
@@ -21,6 +22,7 @@ responses is not breaking (clients must ignore unknown fields).
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
@@ -221,3 +223,98 @@ def _parameter_changes(
             old_doc, before.get("schema", {}), new_doc, param.get("schema", {}), where
         )
     return found
+
+
+_PARAMETER = re.compile(r"\{([^}]+)\}")
+
+
+def _json_ref(response: dict[str, Any]) -> str | None:
+    schema = response.get("content", {}).get("application/json", {}).get("schema", {})
+    ref = schema.get("$ref") if isinstance(schema, dict) else None
+    return ref if isinstance(ref, str) else None
+
+
+def _item_operations(document: dict[str, Any], prefix: str) -> list[tuple[str, str, str, str]]:
+    """(path, method, operationId, parameter) of the operations under `prefix/{parameter}`."""
+    found = []
+    for path, item in document.get("paths", {}).items():
+        rest = path.removeprefix(prefix + "/")
+        if rest == path or not rest.startswith("{"):
+            continue
+        parameter = rest[1 : rest.index("}")]
+        for method, operation in item.items():
+            if method in METHODS and "operationId" in operation:
+                found.append((path, method, operation["operationId"], parameter))
+    return found
+
+
+def add_links(document: dict[str, Any]) -> None:
+    """OpenAPI `links` that say which operations use the ids others hand out, derived from
+    the paths (no route declares them): clients and stateful testers walk order -> pay ->
+    ship -> documents -> file with them.
+
+    - An operation that creates a resource (`POST /orders` answering 201 with an `id`) links
+      to every operation under `/orders/{order_id}`, and so does every other operation that
+      answers the same schema (`GET /orders/{order_id}`, `POST .../documents` answering a file
+      links to `/files/{file_id}`).
+    - A state-changing operation under `/orders/{order_id}/...` links to the other
+      operations under that id, with the id of its own request.
+    """
+    paths: dict[str, Any] = document.get("paths", {})
+    schemas: dict[str, Any] = document.get("components", {}).get("schemas", {})
+    # schema ref -> {path of the creating operation: operations under its ids}
+    targets_of: dict[str, dict[str, list[tuple[str, str, str, str]]]] = {}
+    shared: set[str] = set()
+    for path, item in paths.items():
+        if "{" in path:
+            continue
+        for method, operation in item.items():
+            if method != "post":
+                continue
+            for status, response in operation.get("responses", {}).items():
+                ref = _json_ref(response)
+                if status.startswith("2") and ref is not None:
+                    schema = schemas.get(ref.rsplit("/", 1)[-1], {})
+                    targets = _item_operations(document, path)
+                    if "id" in schema.get("properties", {}) and targets:
+                        targets_of.setdefault(ref, {})[path] = targets
+                    else:
+                        # Another collection hands out the same schema (an import job
+                        # answers like an export job): the schema says nothing of where
+                        # the id leads, so only its creators link.
+                        shared.add(ref)
+    for path, item in paths.items():
+        for method, operation in item.items():
+            if method not in METHODS:
+                continue
+            own_id = operation.get("operationId")
+            for status, response in operation.get("responses", {}).items():
+                if not status.startswith("2"):
+                    continue
+                links: dict[str, Any] = {}
+                ref = _json_ref(response) or ""
+                creators = targets_of.get(ref, {})
+                if len(creators) > 1 or ref in shared:
+                    creators = {path: creators[path]} if path in creators else {}
+                targets = [target for found in creators.values() for target in found]
+                for _, _, target_id, parameter in targets:
+                    if target_id != own_id:
+                        links[target_id] = {
+                            "operationId": target_id,
+                            "parameters": {parameter: "$response.body#/id"},
+                        }
+                if method != "get":
+                    for parameter in _PARAMETER.findall(path)[:1]:
+                        prefix = path[: path.index("{" + parameter + "}") - 1]
+                        for _, _, target_id, target_parameter in _item_operations(document, prefix):
+                            if target_parameter == parameter and target_id != own_id:
+                                links.setdefault(
+                                    target_id,
+                                    {
+                                        "operationId": target_id,
+                                        "parameters": {parameter: f"$request.path.{parameter}"},
+                                    },
+                                )
+                if links:
+                    # Links a route declares itself win over derived ones of the same name.
+                    response["links"] = {**links, **response.get("links", {})}

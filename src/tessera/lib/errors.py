@@ -21,6 +21,8 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from sqlalchemy import exc as sqlalchemy_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from tessera.lib.apidoc import add_links
+
 log = structlog.get_logger("tessera.errors")
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -214,11 +216,17 @@ _HTTP_CODES = {
 def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
     errors: list[dict[str, Any]] = []
     for error in exc.errors():
+        kind = str(error.get("type", "value_error"))
+        value = error.get("input")
+        if kind == "int_type" and isinstance(value, float) and value.is_integer():
+            # JSON Schema counts 1.0 as an integer; Tessera wants 1 (tessera.lib.types):
+            # a rule beyond the document, with its own code.
+            kind = "rule:request.integer_required"
         errors.append(
             {
                 "loc": [part if isinstance(part, int) else str(part) for part in error["loc"]],
                 "msg": str(error.get("msg", "")),
-                "type": str(error.get("type", "value_error")),
+                "type": kind,
             }
         )
     return errors
@@ -314,6 +322,7 @@ def install_openapi(app: FastAPI) -> None:
         for name in ("HTTPValidationError", "ValidationError"):
             components.pop(name, None)
         _exact_bounds(schema)
+        add_links(schema)
         app.openapi_schema = schema
         return schema
 
@@ -355,6 +364,8 @@ def install_error_handlers(app: FastAPI) -> None:
                 detail="Send the body as application/json.",
             )
         rule_codes = {str(error["type"]) for error in errors}
+        for error in errors:
+            error["type"] = str(error["type"]).removeprefix("rule:")
         if len(rule_codes) == 1 and (rule := rule_codes.pop()).startswith("rule:"):
             # Refused by a documented rule beyond the schema (tessera.lib.types.rule_error).
             return problem_response(

@@ -47,7 +47,8 @@ def _multipart_body(*, with_purpose: bool, description: str) -> dict[str, Any]:
 
 
 _BINARY = {
-    "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}
+    # The file's own media type, whatever was uploaded.
+    "content": {"*/*": {"schema": {"type": "string", "format": "binary"}}}
 }
 DOWNLOAD_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {"description": "The file", **_BINARY},

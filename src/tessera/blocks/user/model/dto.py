@@ -15,7 +15,7 @@ from pydantic import (
 )
 
 from tessera.blocks.user.utility import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
-from tessera.lib.types import Email
+from tessera.lib.types import Email, non_nullable
 
 USERNAME_PATTERN = r"^[A-Za-z0-9_.-]+$"
 PHONE_PATTERN = r"^\+?[0-9][0-9 ()-]{3,18}[0-9]$"
@@ -96,6 +96,8 @@ class UserOut(BaseModel):
 
 
 class UpdateMeIn(_In):
+    model_config = ConfigDict(extra="forbid", json_schema_extra=non_nullable("locale"))
+
     display_name: str | None = Field(default=None, min_length=1, max_length=64)
     phone: str | None = Field(default=None, min_length=5, max_length=20, pattern=PHONE_PATTERN)
     locale: str | None = Field(default=None, min_length=2, max_length=16, pattern=LOCALE_PATTERN)
@@ -225,18 +227,18 @@ class ForgotPasswordIn(_In):
 
 
 def _one_proof_schema(schema: dict[str, Any]) -> None:
-    """The document says what `_one_proof` checks: the proofs are not nullable, and exactly
-    one of `token` or `phone` + `code` is given."""
-    properties = schema["properties"]
-    for name in ("token", "phone", "code"):
-        variants = properties[name].pop("anyOf")
-        properties[name].update(next(v for v in variants if v.get("type") != "null"))
+    """The document says what `_one_proof` checks: exactly one of `token` or `phone` +
+    `code` (a null counts as left out)."""
+    given, absent = {"not": {"type": "null"}}, {"type": "null"}
     schema["oneOf"] = [
         {
             "required": ["token"],
-            "not": {"anyOf": [{"required": ["phone"]}, {"required": ["code"]}]},
+            "properties": {"token": given, "phone": absent, "code": absent},
         },
-        {"required": ["phone", "code"], "not": {"required": ["token"]}},
+        {
+            "required": ["phone", "code"],
+            "properties": {"phone": given, "code": given, "token": absent},
+        },
     ]
 
 
