@@ -1957,7 +1957,10 @@ export interface components {
         };
         /** OrderCreateIn */
         OrderCreateIn: {
-            /** Items */
+            /**
+             * Items
+             * @description one line per product (else 422 `order.duplicate_product`)
+             */
             items: components["schemas"]["OrderLineIn"][];
             /** Shipping Address */
             shipping_address?: string | null;
@@ -2379,8 +2382,11 @@ export interface components {
              * @default
              */
             description: string;
-            /** Price */
-            price: number | string;
+            /**
+             * Price
+             * @example 12.50
+             */
+            price: string;
             /** Currency */
             currency?: string | null;
             /** Stock */
@@ -2415,9 +2421,9 @@ export interface components {
             /** Q */
             q?: string | null;
             /** Min Price */
-            min_price?: number | string | null;
+            min_price?: string | null;
             /** Max Price */
-            max_price?: number | string | null;
+            max_price?: string | null;
             /** Status */
             status?: ("active" | "inactive") | null;
         };
@@ -2453,17 +2459,23 @@ export interface components {
         /** ProductUpdateIn */
         ProductUpdateIn: {
             /** Name */
-            name?: string | null;
+            name?: string;
             /** Description */
-            description?: string | null;
-            /** Price */
-            price?: (number | string) | null;
+            description?: string;
+            /**
+             * Price
+             * @example 12.50
+             */
+            price?: string;
             /** Currency */
-            currency?: string | null;
+            currency?: string;
             /** Stock */
-            stock?: number | null;
-            /** Status */
-            status?: ("active" | "inactive") | null;
+            stock?: number;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status?: "active" | "inactive";
         };
         /** ReadIn */
         ReadIn: {
@@ -2501,7 +2513,7 @@ export interface components {
              * Amount
              * @description Decimal string; default: everything not yet refunded
              */
-            amount?: (number | string) | null;
+            amount?: string | null;
             /** Reason */
             reason?: string | null;
         };
@@ -2575,14 +2587,22 @@ export interface components {
          */
         ResetPasswordIn: {
             /** Token */
-            token?: string;
+            token?: string | null;
             /** Phone */
-            phone?: string;
+            phone?: string | null;
             /** Code */
-            code?: string;
+            code?: string | null;
             /** New Password */
             new_password: string;
-        } & (unknown | unknown);
+        } & ({
+            token: unknown;
+            phone?: null;
+            code?: null;
+        } | {
+            phone: unknown;
+            code: unknown;
+            token?: null;
+        });
         /** RoleOut */
         RoleOut: {
             /** Name */
@@ -2604,7 +2624,14 @@ export interface components {
             name?: string | null;
             /** Member Ids */
             member_ids?: number[];
-        };
+        } & ({
+            order_id: unknown;
+            name?: null;
+            member_ids?: unknown;
+        } | {
+            name: unknown;
+            order_id?: null;
+        });
         /** RoomOut */
         RoomOut: {
             /** Id */
@@ -2735,7 +2762,7 @@ export interface components {
             /** Phone */
             phone?: string | null;
             /** Locale */
-            locale?: string | null;
+            locale?: string;
         };
         /** UserExportIn */
         UserExportIn: {
@@ -4570,8 +4597,8 @@ export interface operations {
         parameters: {
             query?: {
                 q?: string | null;
-                min_price?: number | string | null;
-                max_price?: number | string | null;
+                min_price?: string | null;
+                max_price?: string | null;
                 status?: ("active" | "inactive") | null;
                 sort?: "price" | "-price" | "created_at" | "-created_at" | "name" | "-name" | "stock" | "-stock";
                 /** @description 1-based page number */
@@ -4627,7 +4654,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Successful Response */
+            /** @description The product */
             201: {
                 headers: {
                     [name: string]: unknown;
@@ -5341,8 +5368,8 @@ export interface operations {
         parameters: {
             query?: {
                 q?: string | null;
-                min_price?: number | string | null;
-                max_price?: number | string | null;
+                min_price?: string | null;
+                max_price?: string | null;
                 status?: ("active" | "inactive") | null;
             };
             header?: never;
@@ -5524,8 +5551,8 @@ export interface operations {
         parameters: {
             query?: {
                 q?: string | null;
-                min_price?: number | string | null;
-                max_price?: number | string | null;
+                min_price?: string | null;
+                max_price?: string | null;
                 status?: ("active" | "inactive") | null;
             };
             header?: never;
@@ -7366,7 +7393,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/octet-stream": string;
+                    "*/*": string;
                 };
             };
             /** @description The requested range (Content-Range) */
@@ -7375,7 +7402,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/octet-stream": string;
+                    "*/*": string;
                 };
             };
             /** @description Not modified (If-None-Match matched the ETag) */

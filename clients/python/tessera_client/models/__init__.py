@@ -118,7 +118,7 @@ from .product_filters import ProductFilters
 from .product_filters_status_type_0 import ProductFiltersStatusType0
 from .product_out import ProductOut
 from .product_update_in import ProductUpdateIn
-from .product_update_in_status_type_0 import ProductUpdateInStatusType0
+from .product_update_in_status import ProductUpdateInStatus
 from .put_avatar_api_v1_users_me_avatar_put_body import (
     PutAvatarApiV1UsersMeAvatarPutBody,
 )
@@ -131,8 +131,11 @@ from .refund_in import RefundIn
 from .refund_out import RefundOut
 from .refund_out_status import RefundOutStatus
 from .register_in import RegisterIn
+from .reset_password_in_type_0 import ResetPasswordInType0
+from .reset_password_in_type_1 import ResetPasswordInType1
 from .role_out import RoleOut
-from .room_create_in import RoomCreateIn
+from .room_create_in_type_0 import RoomCreateInType0
+from .room_create_in_type_1 import RoomCreateInType1
 from .room_out import RoomOut
 from .room_out_kind import RoomOutKind
 from .session_out import SessionOut
@@ -251,7 +254,7 @@ __all__ = (
     "ProductFiltersStatusType0",
     "ProductOut",
     "ProductUpdateIn",
-    "ProductUpdateInStatusType0",
+    "ProductUpdateInStatus",
     "PutAvatarApiV1UsersMeAvatarPutBody",
     "ReadIn",
     "ReadOut",
@@ -262,8 +265,11 @@ __all__ = (
     "RefundOut",
     "RefundOutStatus",
     "RegisterIn",
+    "ResetPasswordInType0",
+    "ResetPasswordInType1",
     "RoleOut",
-    "RoomCreateIn",
+    "RoomCreateInType0",
+    "RoomCreateInType1",
     "RoomOut",
     "RoomOutKind",
     "SessionOut",

@@ -18,7 +18,7 @@ T = TypeVar("T", bound="OrderCreateIn")
 class OrderCreateIn:
     """
     Attributes:
-        items (list[OrderLineIn]):
+        items (list[OrderLineIn]): one line per product (else 422 `order.duplicate_product`)
         shipping_address (None | str | Unset):
         note (None | str | Unset):
     """

@@ -17,7 +17,7 @@ class ProductCreateIn:
     Attributes:
         sku (str):
         name (str):
-        price (float | str):
+        price (str):
         stock (int):
         description (str | Unset):  Default: ''.
         currency (None | str | Unset):
@@ -26,7 +26,7 @@ class ProductCreateIn:
 
     sku: str
     name: str
-    price: float | str
+    price: str
     stock: int
     description: str | Unset = ""
     currency: None | str | Unset = UNSET
@@ -37,7 +37,6 @@ class ProductCreateIn:
 
         name = self.name
 
-        price: float | str
         price = self.price
 
         stock = self.stock
@@ -80,10 +79,7 @@ class ProductCreateIn:
 
         name = d.pop("name")
 
-        def _parse_price(data: object) -> float | str:
-            return cast(float | str, data)
-
-        price = _parse_price(d.pop("price"))
+        price = d.pop("price")
 
         stock = d.pop("stock")
 

@@ -17,14 +17,14 @@ class ProductFilters:
 
     Attributes:
         q (None | str | Unset):
-        min_price (float | None | str | Unset):
-        max_price (float | None | str | Unset):
+        min_price (None | str | Unset):
+        max_price (None | str | Unset):
         status (None | ProductFiltersStatusType0 | Unset):
     """
 
     q: None | str | Unset = UNSET
-    min_price: float | None | str | Unset = UNSET
-    max_price: float | None | str | Unset = UNSET
+    min_price: None | str | Unset = UNSET
+    max_price: None | str | Unset = UNSET
     status: None | ProductFiltersStatusType0 | Unset = UNSET
 
     def to_dict(self) -> dict[str, Any]:
@@ -34,13 +34,13 @@ class ProductFilters:
         else:
             q = self.q
 
-        min_price: float | None | str | Unset
+        min_price: None | str | Unset
         if isinstance(self.min_price, Unset):
             min_price = UNSET
         else:
             min_price = self.min_price
 
-        max_price: float | None | str | Unset
+        max_price: None | str | Unset
         if isinstance(self.max_price, Unset):
             max_price = UNSET
         else:
@@ -81,21 +81,21 @@ class ProductFilters:
 
         q = _parse_q(d.pop("q", UNSET))
 
-        def _parse_min_price(data: object) -> float | None | str | Unset:
+        def _parse_min_price(data: object) -> None | str | Unset:
             if data is None:
                 return data
             if isinstance(data, Unset):
                 return data
-            return cast(float | None | str | Unset, data)
+            return cast(None | str | Unset, data)
 
         min_price = _parse_min_price(d.pop("min_price", UNSET))
 
-        def _parse_max_price(data: object) -> float | None | str | Unset:
+        def _parse_max_price(data: object) -> None | str | Unset:
             if data is None:
                 return data
             if isinstance(data, Unset):
                 return data
-            return cast(float | None | str | Unset, data)
+            return cast(None | str | Unset, data)
 
         max_price = _parse_max_price(d.pop("max_price", UNSET))
 

@@ -14,15 +14,15 @@ T = TypeVar("T", bound="RefundIn")
 class RefundIn:
     """
     Attributes:
-        amount (float | None | str | Unset): Decimal string; default: everything not yet refunded
+        amount (None | str | Unset): Decimal string; default: everything not yet refunded
         reason (None | str | Unset):
     """
 
-    amount: float | None | str | Unset = UNSET
+    amount: None | str | Unset = UNSET
     reason: None | str | Unset = UNSET
 
     def to_dict(self) -> dict[str, Any]:
-        amount: float | None | str | Unset
+        amount: None | str | Unset
         if isinstance(self.amount, Unset):
             amount = UNSET
         else:
@@ -48,12 +48,12 @@ class RefundIn:
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         d = dict(src_dict)
 
-        def _parse_amount(data: object) -> float | None | str | Unset:
+        def _parse_amount(data: object) -> None | str | Unset:
             if data is None:
                 return data
             if isinstance(data, Unset):
                 return data
-            return cast(float | None | str | Unset, data)
+            return cast(None | str | Unset, data)
 
         amount = _parse_amount(d.pop("amount", UNSET))
 

@@ -16,12 +16,12 @@ class UpdateMeIn:
     Attributes:
         display_name (None | str | Unset):
         phone (None | str | Unset):
-        locale (None | str | Unset):
+        locale (str | Unset):
     """
 
     display_name: None | str | Unset = UNSET
     phone: None | str | Unset = UNSET
-    locale: None | str | Unset = UNSET
+    locale: str | Unset = UNSET
 
     def to_dict(self) -> dict[str, Any]:
         display_name: None | str | Unset
@@ -36,11 +36,7 @@ class UpdateMeIn:
         else:
             phone = self.phone
 
-        locale: None | str | Unset
-        if isinstance(self.locale, Unset):
-            locale = UNSET
-        else:
-            locale = self.locale
+        locale = self.locale
 
         field_dict: dict[str, Any] = {}
 
@@ -76,14 +72,7 @@ class UpdateMeIn:
 
         phone = _parse_phone(d.pop("phone", UNSET))
 
-        def _parse_locale(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        locale = _parse_locale(d.pop("locale", UNSET))
+        locale = d.pop("locale", UNSET)
 
         update_me_in = cls(
             display_name=display_name,

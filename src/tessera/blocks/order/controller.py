@@ -94,9 +94,7 @@ async def get_product(product_id: PathId, runtime: RuntimeDep) -> ProductOut:
             "links": {
                 "OrderIt": {
                     "operationId": "place_order_api_v1_orders_post",
-                    "requestBody": {
-                        "items": [{"product_id": "$response.body#/id", "quantity": 1}]
-                    },
+                    "requestBody": {"items": [{"product_id": "$response.body#/id", "quantity": 1}]},
                 }
             },
         },

@@ -6,12 +6,14 @@ import httpx
 from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...models.problem import Problem
+from ...models.reset_password_in_type_0 import ResetPasswordInType0
+from ...models.reset_password_in_type_1 import ResetPasswordInType1
 from ...types import Response
 
 
 def _get_kwargs(
     *,
-    body: Any,
+    body: ResetPasswordInType0 | ResetPasswordInType1,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
 
@@ -20,7 +22,10 @@ def _get_kwargs(
         "url": "/api/v1/auth/password/reset",
     }
 
-    _kwargs["json"] = body
+    if isinstance(body, ResetPasswordInType0):
+        _kwargs["json"] = body.to_dict()
+    else:
+        _kwargs["json"] = body.to_dict()
 
     headers["Content-Type"] = "application/json"
 
@@ -85,7 +90,7 @@ def _build_response(
 def sync_detailed(
     *,
     client: AuthenticatedClient | Client,
-    body: Any,
+    body: ResetPasswordInType0 | ResetPasswordInType1,
 ) -> Response[Any | Problem]:
     """Reset Password
 
@@ -93,7 +98,8 @@ def sync_detailed(
     SMS code (purpose `reset_password`); every session of the user is signed out.
 
     Args:
-        body (Any): Either the `token` of a reset link, or a verified `phone` and its `code`.
+        body (ResetPasswordInType0 | ResetPasswordInType1): Either the `token` of a reset link, or
+            a verified `phone` and its `code`.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -117,7 +123,7 @@ def sync_detailed(
 def sync(
     *,
     client: AuthenticatedClient | Client,
-    body: Any,
+    body: ResetPasswordInType0 | ResetPasswordInType1,
 ) -> Any | Problem | None:
     """Reset Password
 
@@ -125,7 +131,8 @@ def sync(
     SMS code (purpose `reset_password`); every session of the user is signed out.
 
     Args:
-        body (Any): Either the `token` of a reset link, or a verified `phone` and its `code`.
+        body (ResetPasswordInType0 | ResetPasswordInType1): Either the `token` of a reset link, or
+            a verified `phone` and its `code`.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -144,7 +151,7 @@ def sync(
 async def asyncio_detailed(
     *,
     client: AuthenticatedClient | Client,
-    body: Any,
+    body: ResetPasswordInType0 | ResetPasswordInType1,
 ) -> Response[Any | Problem]:
     """Reset Password
 
@@ -152,7 +159,8 @@ async def asyncio_detailed(
     SMS code (purpose `reset_password`); every session of the user is signed out.
 
     Args:
-        body (Any): Either the `token` of a reset link, or a verified `phone` and its `code`.
+        body (ResetPasswordInType0 | ResetPasswordInType1): Either the `token` of a reset link, or
+            a verified `phone` and its `code`.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -174,7 +182,7 @@ async def asyncio_detailed(
 async def asyncio(
     *,
     client: AuthenticatedClient | Client,
-    body: Any,
+    body: ResetPasswordInType0 | ResetPasswordInType1,
 ) -> Any | Problem | None:
     """Reset Password
 
@@ -182,7 +190,8 @@ async def asyncio(
     SMS code (purpose `reset_password`); every session of the user is signed out.
 
     Args:
-        body (Any): Either the `token` of a reset link, or a verified `phone` and its `code`.
+        body (ResetPasswordInType0 | ResetPasswordInType1): Either the `token` of a reset link, or
+            a verified `phone` and its `code`.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.

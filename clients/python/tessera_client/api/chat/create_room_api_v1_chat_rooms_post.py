@@ -6,14 +6,15 @@ import httpx
 from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...models.problem import Problem
-from ...models.room_create_in import RoomCreateIn
+from ...models.room_create_in_type_0 import RoomCreateInType0
+from ...models.room_create_in_type_1 import RoomCreateInType1
 from ...models.room_out import RoomOut
 from ...types import Response
 
 
 def _get_kwargs(
     *,
-    body: RoomCreateIn,
+    body: RoomCreateInType0 | RoomCreateInType1,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
 
@@ -22,7 +23,10 @@ def _get_kwargs(
         "url": "/api/v1/chat/rooms",
     }
 
-    _kwargs["json"] = body.to_dict()
+    if isinstance(body, RoomCreateInType0):
+        _kwargs["json"] = body.to_dict()
+    else:
+        _kwargs["json"] = body.to_dict()
 
     headers["Content-Type"] = "application/json"
 
@@ -97,7 +101,7 @@ def _build_response(
 def sync_detailed(
     *,
     client: AuthenticatedClient,
-    body: RoomCreateIn,
+    body: RoomCreateInType0 | RoomCreateInType1,
 ) -> Response[Any | Problem | RoomOut]:
     """Create Room
 
@@ -105,8 +109,8 @@ def sync_detailed(
     use, 200 when it exists). `{"name", "member_ids"}`: a group room (`chat:manage`).
 
     Args:
-        body (RoomCreateIn): Either `order_id` (the order's support room, created on first use) or
-            `name` and
+        body (RoomCreateInType0 | RoomCreateInType1): Either `order_id` (the order's support room,
+            created on first use) or `name` and
             `member_ids` (a group room; permission `chat:manage`).
 
     Raises:
@@ -131,7 +135,7 @@ def sync_detailed(
 def sync(
     *,
     client: AuthenticatedClient,
-    body: RoomCreateIn,
+    body: RoomCreateInType0 | RoomCreateInType1,
 ) -> Any | Problem | RoomOut | None:
     """Create Room
 
@@ -139,8 +143,8 @@ def sync(
     use, 200 when it exists). `{"name", "member_ids"}`: a group room (`chat:manage`).
 
     Args:
-        body (RoomCreateIn): Either `order_id` (the order's support room, created on first use) or
-            `name` and
+        body (RoomCreateInType0 | RoomCreateInType1): Either `order_id` (the order's support room,
+            created on first use) or `name` and
             `member_ids` (a group room; permission `chat:manage`).
 
     Raises:
@@ -160,7 +164,7 @@ def sync(
 async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
-    body: RoomCreateIn,
+    body: RoomCreateInType0 | RoomCreateInType1,
 ) -> Response[Any | Problem | RoomOut]:
     """Create Room
 
@@ -168,8 +172,8 @@ async def asyncio_detailed(
     use, 200 when it exists). `{"name", "member_ids"}`: a group room (`chat:manage`).
 
     Args:
-        body (RoomCreateIn): Either `order_id` (the order's support room, created on first use) or
-            `name` and
+        body (RoomCreateInType0 | RoomCreateInType1): Either `order_id` (the order's support room,
+            created on first use) or `name` and
             `member_ids` (a group room; permission `chat:manage`).
 
     Raises:
@@ -192,7 +196,7 @@ async def asyncio_detailed(
 async def asyncio(
     *,
     client: AuthenticatedClient,
-    body: RoomCreateIn,
+    body: RoomCreateInType0 | RoomCreateInType1,
 ) -> Any | Problem | RoomOut | None:
     """Create Room
 
@@ -200,8 +204,8 @@ async def asyncio(
     use, 200 when it exists). `{"name", "member_ids"}`: a group room (`chat:manage`).
 
     Args:
-        body (RoomCreateIn): Either `order_id` (the order's support room, created on first use) or
-            `name` and
+        body (RoomCreateInType0 | RoomCreateInType1): Either `order_id` (the order's support room,
+            created on first use) or `name` and
             `member_ids` (a group room; permission `chat:manage`).
 
     Raises:

@@ -1,5 +1,4 @@
 from http import HTTPStatus
-from io import BytesIO
 from typing import Any, cast
 from urllib.parse import quote
 
@@ -8,7 +7,7 @@ import httpx
 from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...models.problem import Problem
-from ...types import UNSET, File, Response, Unset
+from ...types import UNSET, Response, Unset
 
 
 def _get_kwargs(
@@ -37,17 +36,7 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Any | File | Problem | None:
-    if response.status_code == 200:
-        response_200 = File(payload=BytesIO(response.content))
-
-        return response_200
-
-    if response.status_code == 206:
-        response_206 = File(payload=BytesIO(response.content))
-
-        return response_206
-
+) -> Any | Problem | None:
     if response.status_code == 304:
         response_304 = cast(Any, None)
         return response_304
@@ -85,7 +74,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[Any | File | Problem]:
+) -> Response[Any | Problem]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -100,7 +89,7 @@ def sync_detailed(
     client: AuthenticatedClient,
     range_: None | str | Unset = UNSET,
     if_none_match: None | str | Unset = UNSET,
-) -> Response[Any | File | Problem]:
+) -> Response[Any | Problem]:
     """Download File
 
      The file's bytes; one `Range: bytes=...` gives 206 with Content-Range.
@@ -115,7 +104,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Any | File | Problem]
+        Response[Any | Problem]
     """
 
     kwargs = _get_kwargs(
@@ -137,7 +126,7 @@ def sync(
     client: AuthenticatedClient,
     range_: None | str | Unset = UNSET,
     if_none_match: None | str | Unset = UNSET,
-) -> Any | File | Problem | None:
+) -> Any | Problem | None:
     """Download File
 
      The file's bytes; one `Range: bytes=...` gives 206 with Content-Range.
@@ -152,7 +141,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Any | File | Problem
+        Any | Problem
     """
 
     return sync_detailed(
@@ -169,7 +158,7 @@ async def asyncio_detailed(
     client: AuthenticatedClient,
     range_: None | str | Unset = UNSET,
     if_none_match: None | str | Unset = UNSET,
-) -> Response[Any | File | Problem]:
+) -> Response[Any | Problem]:
     """Download File
 
      The file's bytes; one `Range: bytes=...` gives 206 with Content-Range.
@@ -184,7 +173,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Any | File | Problem]
+        Response[Any | Problem]
     """
 
     kwargs = _get_kwargs(
@@ -204,7 +193,7 @@ async def asyncio(
     client: AuthenticatedClient,
     range_: None | str | Unset = UNSET,
     if_none_match: None | str | Unset = UNSET,
-) -> Any | File | Problem | None:
+) -> Any | Problem | None:
     """Download File
 
      The file's bytes; one `Range: bytes=...` gives 206 with Content-Range.
@@ -219,7 +208,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Any | File | Problem
+        Any | Problem
     """
 
     return (

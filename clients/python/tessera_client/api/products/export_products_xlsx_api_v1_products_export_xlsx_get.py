@@ -15,8 +15,8 @@ from ...types import UNSET, Response, Unset
 def _get_kwargs(
     *,
     q: None | str | Unset = UNSET,
-    min_price: float | None | str | Unset = UNSET,
-    max_price: float | None | str | Unset = UNSET,
+    min_price: None | str | Unset = UNSET,
+    max_price: None | str | Unset = UNSET,
     status: ExportProductsXlsxApiV1ProductsExportXlsxGetStatusType0
     | None
     | Unset = UNSET,
@@ -31,14 +31,14 @@ def _get_kwargs(
         json_q = q
     params["q"] = json_q
 
-    json_min_price: float | None | str | Unset
+    json_min_price: None | str | Unset
     if isinstance(min_price, Unset):
         json_min_price = UNSET
     else:
         json_min_price = min_price
     params["min_price"] = json_min_price
 
-    json_max_price: float | None | str | Unset
+    json_max_price: None | str | Unset
     if isinstance(max_price, Unset):
         json_max_price = UNSET
     else:
@@ -113,8 +113,8 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
     q: None | str | Unset = UNSET,
-    min_price: float | None | str | Unset = UNSET,
-    max_price: float | None | str | Unset = UNSET,
+    min_price: None | str | Unset = UNSET,
+    max_price: None | str | Unset = UNSET,
     status: ExportProductsXlsxApiV1ProductsExportXlsxGetStatusType0
     | None
     | Unset = UNSET,
@@ -125,8 +125,8 @@ def sync_detailed(
 
     Args:
         q (None | str | Unset):
-        min_price (float | None | str | Unset):
-        max_price (float | None | str | Unset):
+        min_price (None | str | Unset):
+        max_price (None | str | Unset):
         status (ExportProductsXlsxApiV1ProductsExportXlsxGetStatusType0 | None | Unset):
 
     Raises:
@@ -155,8 +155,8 @@ def sync(
     *,
     client: AuthenticatedClient,
     q: None | str | Unset = UNSET,
-    min_price: float | None | str | Unset = UNSET,
-    max_price: float | None | str | Unset = UNSET,
+    min_price: None | str | Unset = UNSET,
+    max_price: None | str | Unset = UNSET,
     status: ExportProductsXlsxApiV1ProductsExportXlsxGetStatusType0
     | None
     | Unset = UNSET,
@@ -167,8 +167,8 @@ def sync(
 
     Args:
         q (None | str | Unset):
-        min_price (float | None | str | Unset):
-        max_price (float | None | str | Unset):
+        min_price (None | str | Unset):
+        max_price (None | str | Unset):
         status (ExportProductsXlsxApiV1ProductsExportXlsxGetStatusType0 | None | Unset):
 
     Raises:
@@ -192,8 +192,8 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
     q: None | str | Unset = UNSET,
-    min_price: float | None | str | Unset = UNSET,
-    max_price: float | None | str | Unset = UNSET,
+    min_price: None | str | Unset = UNSET,
+    max_price: None | str | Unset = UNSET,
     status: ExportProductsXlsxApiV1ProductsExportXlsxGetStatusType0
     | None
     | Unset = UNSET,
@@ -204,8 +204,8 @@ async def asyncio_detailed(
 
     Args:
         q (None | str | Unset):
-        min_price (float | None | str | Unset):
-        max_price (float | None | str | Unset):
+        min_price (None | str | Unset):
+        max_price (None | str | Unset):
         status (ExportProductsXlsxApiV1ProductsExportXlsxGetStatusType0 | None | Unset):
 
     Raises:
@@ -232,8 +232,8 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
     q: None | str | Unset = UNSET,
-    min_price: float | None | str | Unset = UNSET,
-    max_price: float | None | str | Unset = UNSET,
+    min_price: None | str | Unset = UNSET,
+    max_price: None | str | Unset = UNSET,
     status: ExportProductsXlsxApiV1ProductsExportXlsxGetStatusType0
     | None
     | Unset = UNSET,
@@ -244,8 +244,8 @@ async def asyncio(
 
     Args:
         q (None | str | Unset):
-        min_price (float | None | str | Unset):
-        max_price (float | None | str | Unset):
+        min_price (None | str | Unset):
+        max_price (None | str | Unset):
         status (ExportProductsXlsxApiV1ProductsExportXlsxGetStatusType0 | None | Unset):
 
     Raises:

@@ -19,8 +19,8 @@ from ...types import UNSET, Response, Unset
 def _get_kwargs(
     *,
     q: None | str | Unset = UNSET,
-    min_price: float | None | str | Unset = UNSET,
-    max_price: float | None | str | Unset = UNSET,
+    min_price: None | str | Unset = UNSET,
+    max_price: None | str | Unset = UNSET,
     status: ListProductsApiV1ProductsGetStatusType0 | None | Unset = UNSET,
     sort: ListProductsApiV1ProductsGetSort
     | Unset = ListProductsApiV1ProductsGetSort.VALUE_3,
@@ -37,14 +37,14 @@ def _get_kwargs(
         json_q = q
     params["q"] = json_q
 
-    json_min_price: float | None | str | Unset
+    json_min_price: None | str | Unset
     if isinstance(min_price, Unset):
         json_min_price = UNSET
     else:
         json_min_price = min_price
     params["min_price"] = json_min_price
 
-    json_max_price: float | None | str | Unset
+    json_max_price: None | str | Unset
     if isinstance(max_price, Unset):
         json_max_price = UNSET
     else:
@@ -120,8 +120,8 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
     q: None | str | Unset = UNSET,
-    min_price: float | None | str | Unset = UNSET,
-    max_price: float | None | str | Unset = UNSET,
+    min_price: None | str | Unset = UNSET,
+    max_price: None | str | Unset = UNSET,
     status: ListProductsApiV1ProductsGetStatusType0 | None | Unset = UNSET,
     sort: ListProductsApiV1ProductsGetSort
     | Unset = ListProductsApiV1ProductsGetSort.VALUE_3,
@@ -134,8 +134,8 @@ def sync_detailed(
 
     Args:
         q (None | str | Unset):
-        min_price (float | None | str | Unset):
-        max_price (float | None | str | Unset):
+        min_price (None | str | Unset):
+        max_price (None | str | Unset):
         status (ListProductsApiV1ProductsGetStatusType0 | None | Unset):
         sort (ListProductsApiV1ProductsGetSort | Unset):  Default:
             ListProductsApiV1ProductsGetSort.VALUE_3.
@@ -171,8 +171,8 @@ def sync(
     *,
     client: AuthenticatedClient,
     q: None | str | Unset = UNSET,
-    min_price: float | None | str | Unset = UNSET,
-    max_price: float | None | str | Unset = UNSET,
+    min_price: None | str | Unset = UNSET,
+    max_price: None | str | Unset = UNSET,
     status: ListProductsApiV1ProductsGetStatusType0 | None | Unset = UNSET,
     sort: ListProductsApiV1ProductsGetSort
     | Unset = ListProductsApiV1ProductsGetSort.VALUE_3,
@@ -185,8 +185,8 @@ def sync(
 
     Args:
         q (None | str | Unset):
-        min_price (float | None | str | Unset):
-        max_price (float | None | str | Unset):
+        min_price (None | str | Unset):
+        max_price (None | str | Unset):
         status (ListProductsApiV1ProductsGetStatusType0 | None | Unset):
         sort (ListProductsApiV1ProductsGetSort | Unset):  Default:
             ListProductsApiV1ProductsGetSort.VALUE_3.
@@ -217,8 +217,8 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
     q: None | str | Unset = UNSET,
-    min_price: float | None | str | Unset = UNSET,
-    max_price: float | None | str | Unset = UNSET,
+    min_price: None | str | Unset = UNSET,
+    max_price: None | str | Unset = UNSET,
     status: ListProductsApiV1ProductsGetStatusType0 | None | Unset = UNSET,
     sort: ListProductsApiV1ProductsGetSort
     | Unset = ListProductsApiV1ProductsGetSort.VALUE_3,
@@ -231,8 +231,8 @@ async def asyncio_detailed(
 
     Args:
         q (None | str | Unset):
-        min_price (float | None | str | Unset):
-        max_price (float | None | str | Unset):
+        min_price (None | str | Unset):
+        max_price (None | str | Unset):
         status (ListProductsApiV1ProductsGetStatusType0 | None | Unset):
         sort (ListProductsApiV1ProductsGetSort | Unset):  Default:
             ListProductsApiV1ProductsGetSort.VALUE_3.
@@ -266,8 +266,8 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
     q: None | str | Unset = UNSET,
-    min_price: float | None | str | Unset = UNSET,
-    max_price: float | None | str | Unset = UNSET,
+    min_price: None | str | Unset = UNSET,
+    max_price: None | str | Unset = UNSET,
     status: ListProductsApiV1ProductsGetStatusType0 | None | Unset = UNSET,
     sort: ListProductsApiV1ProductsGetSort
     | Unset = ListProductsApiV1ProductsGetSort.VALUE_3,
@@ -280,8 +280,8 @@ async def asyncio(
 
     Args:
         q (None | str | Unset):
-        min_price (float | None | str | Unset):
-        max_price (float | None | str | Unset):
+        min_price (None | str | Unset):
+        max_price (None | str | Unset):
         status (ListProductsApiV1ProductsGetStatusType0 | None | Unset):
         sort (ListProductsApiV1ProductsGetSort | Unset):  Default:
             ListProductsApiV1ProductsGetSort.VALUE_3.

@@ -1,7 +1,7 @@
 from enum import StrEnum
 
 
-class ProductUpdateInStatusType0(StrEnum):
+class ProductUpdateInStatus(StrEnum):
     ACTIVE = "active"
     INACTIVE = "inactive"
 
