@@ -2,6 +2,27 @@
 
 Services raise the classes below; `install_error_handlers` is the only place that turns them
 (and FastAPI's validation errors, unknown routes and unexpected exceptions) into HTTP answers.
+
+Which status, one rule for every block (the README's "API contract" shows it to clients):
+
+- 400 `BadRequest`: the request cannot be read (malformed JSON or multipart, an upload cut
+  short). Never for input that was read: that is 422.
+- 401 `Unauthorized`: no valid credentials, or a wrong proof of identity while signing in
+  (password, second factor or SMS code at `/auth/login*`, a spent refresh token).
+- 403 `Forbidden` / 404 `NotFound`: authorization; a resource the caller may not see is 404.
+- 409 `Conflict`: the request is fine but the state of a resource refuses it (taken, wrong
+  order state, out of stock, MFA already on).
+- 422 `ValidationFailed`: the input was read and is refused. `request.validation_failed` is
+  reserved for input that breaks the OpenAPI document's schema (so every constraint a model
+  checks must be in the schema, which the contract tests verify); a documented rule the
+  schema cannot express has a code of its own and names the field in `errors` (a common
+  password, a phone number outside its numbering plan, the wrong current password of an
+  account action, a used link token). Validators raise such rules with
+  `tessera.lib.types.rule_error`, which this module answers with the rule's code.
+
+The document built by `install_openapi` lists every status an operation can answer: what a
+controller declares, plus what parsing and middleware add to any operation with a body,
+parameters or a token (`_implied_statuses`), all with the `Problem` schema.
 """
 
 from __future__ import annotations
