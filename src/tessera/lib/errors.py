@@ -218,7 +218,9 @@ def problem_response(
     body = problem_body(
         status=status, code=code, title=title, detail=detail, request_id=_request_id(request)
     )
-    body.update(extra or {})
+    # Extension members never replace the standard ones (a `status` extra once overwrote the
+    # HTTP status with an order's state, breaking the Problem schema).
+    body.update({key: value for key, value in (extra or {}).items() if key not in body})
     return JSONResponse(body, status_code=status, headers=headers, media_type=PROBLEM_MEDIA_TYPE)
 
 
