@@ -29,6 +29,7 @@ from tessera.lib.web import (
     JsonBodyLimitMiddleware,
     ProblemCORSMiddleware,
     RequestContextMiddleware,
+    method_guards,
 )
 
 log = structlog.get_logger("tessera.app")
@@ -110,6 +111,10 @@ def create_app(
         for route in block.router.routes:
             path = str(getattr(route, "path", ""))
             (parameterised if "{" in path else fixed).routes.append(route)
+    # Each group's method guards (OPTIONS, 405 with Allow) right after it: see method_guards.
+    app.router.routes.extend(method_guards(list(app.router.routes)))
+    fixed.routes.extend(method_guards(fixed.routes))
+    parameterised.routes.extend(method_guards(parameterised.routes))
     app.include_router(fixed)
     app.include_router(parameterised)
 

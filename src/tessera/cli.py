@@ -225,6 +225,57 @@ def routes(
         typer.echo(f"{methods:<12} {path:<{width}}  {owner}")
 
 
+COMMITTED_OPENAPI = Path("clients/openapi.json")
+
+
+def openapi_document() -> dict[str, Any]:
+    """The live document of every block, independent of local settings (secrets, limits
+    that a deployment tunes do not change the contract)."""
+    from tessera.app import create_app
+    from tessera.lib.config import Settings
+
+    app = create_app(Settings(env="test", server={"blocks": ["all"]}))
+    return app.openapi()
+
+
+@app.command()
+def openapi(
+    write: Annotated[
+        bool, typer.Option("--write", help=f"Refresh the committed copy ({COMMITTED_OPENAPI})")
+    ] = False,
+    accept_breaking: Annotated[
+        bool,
+        typer.Option(
+            "--accept-breaking",
+            help="Write even if clients of the committed copy would break (see the README's "
+            "versioning policy)",
+        ),
+    ] = False,
+) -> None:
+    """Print the OpenAPI document, or refresh the committed copy with --write."""
+    from tessera.lib.apidoc import breaking_changes, dumps
+
+    document = openapi_document()
+    if not write:
+        typer.echo(dumps(document), nl=False)
+        return
+    if COMMITTED_OPENAPI.exists():
+        committed = json.loads(COMMITTED_OPENAPI.read_text(encoding="utf-8"))
+        breaks = breaking_changes(committed, document)
+        if breaks and not accept_breaking:
+            for line in breaks:
+                typer.secho(line, fg=typer.colors.RED, err=True)
+            typer.secho(
+                f"{len(breaks)} breaking change(s); nothing written. If they are intended, "
+                "follow the versioning policy and run again with --accept-breaking.",
+                err=True,
+            )
+            raise typer.Exit(1)
+    COMMITTED_OPENAPI.parent.mkdir(parents=True, exist_ok=True)
+    COMMITTED_OPENAPI.write_text(dumps(document), encoding="utf-8")
+    typer.echo(f"wrote {COMMITTED_OPENAPI}")
+
+
 @db_app.command("upgrade")
 def db_upgrade(
     revision: Annotated[

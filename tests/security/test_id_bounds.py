@@ -58,7 +58,11 @@ def body_id_fields(
 def example(document: dict[str, Any], schema: dict[str, Any]) -> Any:
     """A small instance of `schema` (required fields only): enough to reach the id check."""
     schema = resolve(document, schema)
-    for option in schema.get("anyOf", []) + schema.get("oneOf", []):
+    # An object with a `oneOf` of required-field rules (RoomCreateIn) is still an object.
+    alternatives = (
+        [] if "properties" in schema else schema.get("anyOf", []) + schema.get("oneOf", [])
+    )
+    for option in alternatives:
         if resolve(document, option).get("type") != "null":
             return example(document, option)
     if "enum" in schema:

@@ -30,7 +30,7 @@ async def test_registration_mails_a_link_that_verifies_the_address_once(notify_a
         me = await api.get("/api/v1/users/me", headers=user.headers)
         assert me.json()["email_verified"] is True
         again = await api.post(VERIFY, json={"token": token})
-        assert (again.status_code, again.json()["code"]) == (400, "notify.invalid_token")
+        assert (again.status_code, again.json()["code"]) == (422, "notify.invalid_token")
         wrong = await api.post(VERIFY, json={"token": "x" * 43})
         assert wrong.json()["code"] == "notify.invalid_token"
 
@@ -119,7 +119,7 @@ async def test_reset_sets_password_revokes_sessions_and_works_once(notify_api, s
         )
         assert new.status_code == 200
         reused = await api.post(RESET, json={"token": token, "new_password": "Yet-An0ther-One!"})
-        assert (reused.status_code, reused.json()["code"]) == (400, "notify.invalid_token")
+        assert (reused.status_code, reused.json()["code"]) == (422, "notify.invalid_token")
 
 
 async def test_reset_link_expires(notify_api, smtp_sink):

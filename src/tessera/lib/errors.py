@@ -2,6 +2,27 @@
 
 Services raise the classes below; `install_error_handlers` is the only place that turns them
 (and FastAPI's validation errors, unknown routes and unexpected exceptions) into HTTP answers.
+
+Which status, one rule for every block (the README's "API contract" shows it to clients):
+
+- 400 `BadRequest`: the request cannot be read (malformed JSON or multipart, an upload cut
+  short). Never for input that was read: that is 422.
+- 401 `Unauthorized`: no valid credentials, or a wrong proof of identity while signing in
+  (password, second factor or SMS code at `/auth/login*`, a spent refresh token).
+- 403 `Forbidden` / 404 `NotFound`: authorization; a resource the caller may not see is 404.
+- 409 `Conflict`: the request is fine but the state of a resource refuses it (taken, wrong
+  order state, out of stock, MFA already on).
+- 422 `ValidationFailed`: the input was read and is refused. `request.validation_failed` is
+  reserved for input that breaks the OpenAPI document's schema (so every constraint a model
+  checks must be in the schema, which the contract tests verify); a documented rule the
+  schema cannot express has a code of its own and names the field in `errors` (a common
+  password, a phone number outside its numbering plan, the wrong current password of an
+  account action, a used link token). Validators raise such rules with
+  `tessera.lib.types.rule_error`, which this module answers with the rule's code.
+
+The document built by `install_openapi` lists every status an operation can answer: what a
+controller declares, plus what parsing and middleware add to any operation with a body,
+parameters or a token (`_implied_statuses`), all with the `Problem` schema.
 """
 
 from __future__ import annotations
@@ -20,6 +41,8 @@ from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from sqlalchemy import exc as sqlalchemy_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from tessera.lib.apidoc import add_links
 
 log = structlog.get_logger("tessera.errors")
 
@@ -195,7 +218,9 @@ def problem_response(
     body = problem_body(
         status=status, code=code, title=title, detail=detail, request_id=_request_id(request)
     )
-    body.update(extra or {})
+    # Extension members never replace the standard ones (a `status` extra once overwrote the
+    # HTTP status with an order's state, breaking the Problem schema).
+    body.update({key: value for key, value in (extra or {}).items() if key not in body})
     return JSONResponse(body, status_code=status, headers=headers, media_type=PROBLEM_MEDIA_TYPE)
 
 
@@ -214,11 +239,17 @@ _HTTP_CODES = {
 def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
     errors: list[dict[str, Any]] = []
     for error in exc.errors():
+        kind = str(error.get("type", "value_error"))
+        value = error.get("input")
+        if kind == "int_type" and isinstance(value, float) and value.is_integer():
+            # JSON Schema counts 1.0 as an integer; Tessera wants 1 (tessera.lib.types):
+            # a rule beyond the document, with its own code.
+            kind = "rule:request.integer_required"
         errors.append(
             {
                 "loc": [part if isinstance(part, int) else str(part) for part in error["loc"]],
                 "msg": str(error.get("msg", "")),
-                "type": str(error.get("type", "value_error")),
+                "type": kind,
             }
         )
     return errors
@@ -262,6 +293,29 @@ def _exact_bounds(node: Any) -> None:
             _exact_bounds(item)
 
 
+# Answers that middleware and request parsing give any operation of a kind, whatever its
+# controller declares: documented here once so that no operation can forget one.
+_IMPLIED_WITH_BODY = {
+    400: "The body cannot be read: malformed JSON or multipart (`request.malformed_*`)",
+    413: "The body is larger than the limit (`request.too_large`)",
+    415: "The body is not of a media type the operation takes",
+    422: "The input breaks the documented schema or a documented rule",
+}
+_IMPLIED_WITH_PARAMETERS = {422: _IMPLIED_WITH_BODY[422]}
+_IMPLIED_WITH_SECURITY = {401: "Missing, invalid or expired access token (`auth.*`)"}
+
+
+def _implied_statuses(operation: dict[str, Any]) -> dict[int, str]:
+    implied: dict[int, str] = {}
+    if operation.get("security"):
+        implied.update(_IMPLIED_WITH_SECURITY)
+    if operation.get("parameters"):
+        implied.update(_IMPLIED_WITH_PARAMETERS)
+    if operation.get("requestBody"):
+        implied.update(_IMPLIED_WITH_BODY)
+    return implied
+
+
 def install_openapi(app: FastAPI) -> None:
     """Document every error response as problem+json (FastAPI would say application/json and
     add its own `HTTPValidationError` shape, which this API never sends)."""
@@ -280,13 +334,18 @@ def install_openapi(app: FastAPI) -> None:
             components.setdefault(definition_name, definition)
         for path_item in schema.get("paths", {}).values():
             for operation in path_item.values():
-                responses = operation.get("responses", {}) if isinstance(operation, dict) else {}
+                if not isinstance(operation, dict):
+                    continue
+                responses = operation.setdefault("responses", {})
+                for implied, description in _implied_statuses(operation).items():
+                    responses.setdefault(str(implied), {"description": description})
                 for status_code, response in responses.items():
                     if str(status_code)[:1] in ("4", "5"):
                         response["content"] = {PROBLEM_MEDIA_TYPE: {"schema": problem_ref}}
         for name in ("HTTPValidationError", "ValidationError"):
             components.pop(name, None)
         _exact_bounds(schema)
+        add_links(schema)
         app.openapi_schema = schema
         return schema
 
@@ -326,6 +385,19 @@ def install_error_handlers(app: FastAPI) -> None:
                 code="request.unsupported_media_type",
                 title="Unsupported Media Type",
                 detail="Send the body as application/json.",
+            )
+        rule_codes = {str(error["type"]) for error in errors}
+        for error in errors:
+            error["type"] = str(error["type"]).removeprefix("rule:")
+        if len(rule_codes) == 1 and (rule := rule_codes.pop()).startswith("rule:"):
+            # Refused by a documented rule beyond the schema (tessera.lib.types.rule_error).
+            return problem_response(
+                request,
+                status=422,
+                code=rule.removeprefix("rule:"),
+                title="Validation failed",
+                detail=str(errors[0]["msg"]),
+                extra={"errors": errors},
             )
         return problem_response(
             request,

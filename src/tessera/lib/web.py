@@ -1,5 +1,6 @@
 """Pure-ASGI middleware shared by every block: request id, access log, metrics, security
-headers, JSON body limit, and the last-resort 500 problem.
+headers, JSON body limit, and the last-resort 500 problem; and the method guards that answer
+OPTIONS and unsupported methods per RFC 9110.
 
 Written against raw ASGI rather than `BaseHTTPMiddleware` because they sit on every request's
 hot path and must not buffer bodies or spawn tasks.
@@ -21,9 +22,17 @@ from prometheus_client import Counter, Histogram
 from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
 from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import Request as StarletteRequest
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from tessera.lib.errors import PROBLEM_MEDIA_TYPE, internal_error_body, problem_body
+from tessera.lib.errors import (
+    PROBLEM_MEDIA_TYPE,
+    internal_error_body,
+    problem_body,
+    problem_response,
+)
 
 access_log = structlog.get_logger("tessera.access")
 error_log = structlog.get_logger("tessera.errors")
@@ -254,3 +263,44 @@ async def send_json(
         }
     )
     await send({"type": "http.response.body", "body": payload})
+
+
+_GUARDED_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE")
+
+
+def method_guards(routes: Iterable[BaseRoute]) -> list[Route]:
+    """One route per path template answering every method the path does not serve.
+
+    OPTIONS answers 204 with `Allow`, anything else 405 with `Allow` (RFC 9110 sections 9.3.7
+    and 15.5.6). Starlette alone would answer OPTIONS with 405 and list only the methods of
+    the one route it matched; worse, a method a fixed path (`/products/import`) lacks falls
+    through to a parameterised one (`GET /products/{product_id}`) and answers 422 or 401. So
+    the guards of fixed paths go right after the fixed routes, before any parameterised one.
+    """
+    served: dict[str, set[str]] = {}
+    for route in routes:
+        methods = getattr(route, "methods", None)
+        if isinstance(route, Route) and methods:
+            served.setdefault(route.path, set()).update(methods)
+    guards = []
+    for path, methods in served.items():
+        allow = ", ".join(sorted(methods | {"OPTIONS"}))
+        others = [method for method in _GUARDED_METHODS if method not in methods]
+        guards.append(Route(path, _guard_endpoint(allow), methods=others, include_in_schema=False))
+    return guards
+
+
+def _guard_endpoint(allow: str) -> Any:
+    async def endpoint(request: StarletteRequest) -> Response:
+        if request.method == "OPTIONS":
+            return Response(status_code=204, headers={"Allow": allow})
+        return problem_response(
+            request,
+            status=405,
+            code="route.method_not_allowed",
+            title="Method Not Allowed",
+            detail=f"{request.method} is not allowed here; allowed: {allow}.",
+            headers={"Allow": allow},
+        )
+
+    return endpoint

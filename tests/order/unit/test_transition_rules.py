@@ -93,7 +93,7 @@ def test_decide_answers_every_status_action_and_caller(status, action, caller):
     }
     assert raised.value.code == codes[expected]
     if expected is Conflict:
-        assert raised.value.extra == {"status": status}
+        assert raised.value.extra == {"order_status": status}
 
 
 def test_the_table_has_exactly_the_documented_paths():

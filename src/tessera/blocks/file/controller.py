@@ -47,7 +47,8 @@ def _multipart_body(*, with_purpose: bool, description: str) -> dict[str, Any]:
 
 
 _BINARY = {
-    "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}
+    # The file's own media type, whatever was uploaded.
+    "content": {"*/*": {"schema": {"type": "string", "format": "binary"}}}
 }
 DOWNLOAD_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {"description": "The file", **_BINARY},
@@ -241,7 +242,9 @@ async def delete_avatar(runtime: RuntimeDep, principal: CurrentUser) -> Response
 async def get_avatar(
     user_id: PathId,
     runtime: RuntimeDep,
-    size: Annotated[int, Query(description="256 or 64 (pixels)")] = 256,
+    size: Annotated[
+        int, Query(description="256 or 64 (pixels)", json_schema_extra={"enum": [256, 64]})
+    ] = 256,
     if_none_match: Annotated[str | None, Header()] = None,
 ) -> Response:
     """A user's avatar. Public, like any profile picture: `<img>` cannot send a bearer token."""

@@ -4,7 +4,6 @@ webhook `/api/v1/payments/{provider}/callback`.
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
@@ -33,7 +32,7 @@ from tessera.lib.errors import problem_responses
 from tessera.lib.pagination import Page, Paging
 from tessera.lib.runtime import RuntimeDep
 from tessera.lib.security import CurrentUser, OptionalUser, Principal, require_permission
-from tessera.lib.types import PathId, QueryId
+from tessera.lib.types import MoneyFilter, PathId, QueryId
 
 router = APIRouter(prefix="/api/v1")
 
@@ -59,8 +58,8 @@ async def list_products(
     viewer: OptionalUser,
     paging: Paging,
     q: Annotated[str | None, Query(max_length=100)] = None,
-    min_price: Annotated[Decimal | None, Query(ge=0, max_digits=12, decimal_places=2)] = None,
-    max_price: Annotated[Decimal | None, Query(ge=0, max_digits=12, decimal_places=2)] = None,
+    min_price: Annotated[MoneyFilter | None, Query()] = None,
+    max_price: Annotated[MoneyFilter | None, Query()] = None,
     status: ProductStatus | None = None,
     sort: ProductSort = "-created_at",
 ) -> Page[ProductOut]:
@@ -87,7 +86,20 @@ async def get_product(product_id: PathId, runtime: RuntimeDep) -> ProductOut:
     "/products",
     tags=["products"],
     status_code=status.HTTP_201_CREATED,
-    responses=problem_responses(400, 401, 403, 409, 422),
+    responses={
+        # Beside the links derived from the paths (tessera.lib.apidoc): a new product can
+        # be ordered, which starts the order -> pay -> ship -> documents walk.
+        201: {
+            "description": "The product",
+            "links": {
+                "OrderIt": {
+                    "operationId": "place_order_api_v1_orders_post",
+                    "requestBody": {"items": [{"product_id": "$response.body#/id", "quantity": 1}]},
+                }
+            },
+        },
+        **problem_responses(400, 401, 403, 409, 422),
+    },
 )
 async def create_product(
     body: ProductCreateIn, runtime: RuntimeDep, _: ProductManager

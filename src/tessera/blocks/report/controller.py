@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import urllib.parse
 from collections.abc import AsyncIterator, Callable
-from decimal import Decimal
 from enum import Enum
 from typing import Annotated, Any, Literal
 
@@ -35,7 +34,7 @@ from tessera.lib.errors import BadRequest, PayloadTooLarge, UnsupportedMediaType
 from tessera.lib.pagination import Page, Paging
 from tessera.lib.runtime import RuntimeDep
 from tessera.lib.security import CurrentUser, Principal, require_permission
-from tessera.lib.types import PathId, QueryId
+from tessera.lib.types import MoneyFilter, PathId, QueryId
 
 router = APIRouter(prefix="/api/v1")
 
@@ -103,8 +102,8 @@ def _product_export(fmt: Literal["xlsx", "csv"]) -> Callable[..., Any]:
         runtime: RuntimeDep,
         principal: ProductManager,
         q: Annotated[str | None, Query(max_length=100)] = None,
-        min_price: Annotated[Decimal | None, Query(ge=0, max_digits=12, decimal_places=2)] = None,
-        max_price: Annotated[Decimal | None, Query(ge=0, max_digits=12, decimal_places=2)] = None,
+        min_price: Annotated[MoneyFilter | None, Query()] = None,
+        max_price: Annotated[MoneyFilter | None, Query()] = None,
         product_status: Annotated[
             Literal["active", "inactive"] | None, Query(alias="status")
         ] = None,

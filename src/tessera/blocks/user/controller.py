@@ -108,6 +108,8 @@ async def login_mfa(body: MfaLoginIn, runtime: RuntimeDep, client: Client) -> To
     "/auth/login/mfa/sms",
     tags=["auth"],
     status_code=ACCEPTED,
+    response_class=Response,
+    response_description="Accepted; the answer has no body",
     responses=problem_responses(400, 401, 422, 429),
 )
 async def login_mfa_sms(body: MfaSmsIn, runtime: RuntimeDep, client: Client) -> Response:
@@ -127,7 +129,12 @@ async def login_sms(
 
 
 @router.post(
-    "/auth/sms-code", tags=["auth"], status_code=ACCEPTED, responses=problem_responses(422, 429)
+    "/auth/sms-code",
+    tags=["auth"],
+    status_code=ACCEPTED,
+    response_class=Response,
+    response_description="Accepted; the answer has no body",
+    responses=problem_responses(422, 429),
 )
 async def sms_code(body: SmsCodeIn, runtime: RuntimeDep, client: Client) -> Response:
     """Send a 6-digit code (valid 5 minutes). The answer is 202 whether or not the number
@@ -154,6 +161,8 @@ async def verify_email(body: VerifyEmailIn, runtime: RuntimeDep) -> Response:
     "/auth/email/resend",
     tags=["auth"],
     status_code=ACCEPTED,
+    response_class=Response,
+    response_description="Accepted; the answer has no body",
     responses=problem_responses(401, 409, 429),
 )
 async def resend_verification(runtime: RuntimeDep, principal: CurrentUser) -> Response:
@@ -166,6 +175,8 @@ async def resend_verification(runtime: RuntimeDep, principal: CurrentUser) -> Re
     "/auth/password/forgot",
     tags=["auth"],
     status_code=ACCEPTED,
+    response_class=Response,
+    response_description="Accepted; the answer has no body",
     responses=problem_responses(422, 429),
 )
 async def forgot_password(body: ForgotPasswordIn, runtime: RuntimeDep, client: Client) -> Response:

@@ -16,7 +16,7 @@ from pydantic import (
     field_validator,
 )
 
-from tessera.lib.types import Id, MoneyIn, StrictInt
+from tessera.lib.types import Id, MoneyIn, StrictInt, non_nullable, rule_error
 
 ProductStatus = Literal["active", "inactive"]
 OrderStatus = Literal["pending_payment", "paid", "shipped", "completed", "cancelled", "refunded"]
@@ -49,6 +49,13 @@ class ProductCreateIn(_In):
 
 
 class ProductUpdateIn(_In):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra=non_nullable(
+            "name", "price", "currency", "stock", "status", "description"
+        ),
+    )
+
     name: str | None = Field(default=None, min_length=1, max_length=200)
     description: str | None = Field(default=None, max_length=10000)
     price: MoneyIn | None = None
@@ -83,7 +90,11 @@ class OrderLineIn(_In):
 
 
 class OrderCreateIn(_In):
-    items: list[OrderLineIn] = Field(min_length=1, max_length=100)
+    items: list[OrderLineIn] = Field(
+        min_length=1,
+        max_length=100,
+        description="one line per product (else 422 `order.duplicate_product`)",
+    )
     shipping_address: str | None = Field(default=None, max_length=1000)
     note: str | None = Field(default=None, max_length=1000)
 
@@ -93,7 +104,11 @@ class OrderCreateIn(_In):
         seen: set[int] = set()
         for item in items:
             if item.product_id in seen:
-                raise ValueError(f"product {item.product_id} appears on more than one line")
+                # JSON Schema has no "unique by a member" for arrays of objects: a rule.
+                raise rule_error(
+                    "order.duplicate_product",
+                    f"product {item.product_id} appears on more than one line",
+                )
             seen.add(item.product_id)
         return items
 

@@ -142,7 +142,7 @@ async def request_refund(
                 raise Conflict(
                     f"Cannot refund an order that is {order.status}.",
                     code="order.invalid_state",
-                    extra={"status": order.status},
+                    extra={"order_status": order.status},
                 )
             if not await dao.claim_order_for_refund(
                 uow.session, order_id=order.id, seen_version=order.version

@@ -127,6 +127,6 @@ def decide(*, action: Action, status: str, owner_id: int, actor: Actor) -> Trans
         raise Conflict(
             f"Cannot {action} an order that is {status}.",
             code="order.invalid_state",
-            extra={"status": status},
+            extra={"order_status": status},
         )
     return transition

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -21,9 +21,23 @@ class TicketOut(BaseModel):
     expires_in: int
 
 
+def _one_kind_schema(schema: dict[str, Any]) -> None:
+    """The document says what `_one_kind` checks (a null counts as left out)."""
+    given, absent = {"not": {"type": "null"}}, {"type": "null"}
+    schema["oneOf"] = [
+        {
+            "required": ["order_id"],
+            "properties": {"order_id": given, "name": absent, "member_ids": {"maxItems": 0}},
+        },
+        {"required": ["name"], "properties": {"name": given, "order_id": absent}},
+    ]
+
+
 class RoomCreateIn(_In):
     """Either `order_id` (the order's support room, created on first use) or `name` and
     `member_ids` (a group room; permission `chat:manage`)."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_one_kind_schema)
 
     order_id: Id | None = None
     name: str | None = Field(default=None, min_length=1, max_length=100)

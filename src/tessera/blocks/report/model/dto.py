@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
-from tessera.lib.types import Id
+from tessera.lib.types import Id, MoneyFilter
 
 ExportKind = Literal["orders", "products", "users"]
 ExportFormat = Literal["xlsx", "csv"]
@@ -32,8 +31,8 @@ class ProductFilters(_In):
     """The filters of `GET /products`."""
 
     q: str | None = Field(default=None, max_length=100)
-    min_price: Decimal | None = Field(default=None, ge=0, max_digits=12, decimal_places=2)
-    max_price: Decimal | None = Field(default=None, ge=0, max_digits=12, decimal_places=2)
+    min_price: MoneyFilter | None = None
+    max_price: MoneyFilter | None = None
     status: Literal["active", "inactive"] | None = None
 
 
@@ -42,7 +41,7 @@ class UserFilters(_In):
 
     q: str | None = Field(default=None, max_length=100)
     role: str | None = Field(default=None, max_length=32)
-    is_active: bool | None = None
+    is_active: StrictBool | None = None
 
 
 class OrderExportIn(_In):

@@ -16,6 +16,7 @@ from tessera.blocks.user.service.common import (
     ADMIN_ROLE,
     log,
     raise_if_taken,
+    raise_if_weak,
     user_changed,
     user_out,
 )
@@ -129,6 +130,7 @@ async def list_login_audit(
 async def create_admin(*, runtime: Runtime, username: str, email: str, password: str) -> UserOut:
     """Operator use case (CLI): an active user holding the admin role."""
     data = RegisterIn(username=username, email=email, password=password)
+    raise_if_weak(data.password, data.username, field="password")
     password_hash = await runtime.passwords.hash(data.password)
     async with runtime.db.transaction() as uow:
         name_taken, email_taken = await dao.username_or_email_taken(

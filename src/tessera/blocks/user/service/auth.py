@@ -22,6 +22,7 @@ from tessera.blocks.user.service.common import (
     DEFAULT_ROLE,
     log,
     raise_if_taken,
+    raise_if_weak,
     truncate,
     user_out,
 )
@@ -50,6 +51,7 @@ async def register_user(*, runtime: Runtime, data: RegisterIn, client: ClientInf
     few such answers (`user.register_conflicts_per_ip`), which makes probing slow."""
     limits = limits_of(runtime)
     await hit(runtime, limits.register, client.ip or "unknown")
+    raise_if_weak(data.password, data.username, field="password")
     username_key = data.username.lower()
     email = data.email.lower()
     password_hash = await runtime.passwords.hash(data.password)

@@ -84,15 +84,21 @@ def truncate(value: str | None, length: int) -> str | None:
     return None if value is None else value[:length]
 
 
-def raise_if_weak(new_password: str, username: str | None, also: list[str] | None = None) -> None:
+def raise_if_weak(
+    new_password: str,
+    username: str | None,
+    also: list[str] | None = None,
+    *,
+    field: str = "new_password",
+) -> None:
     problems = password_problems(new_password, username=username) + (also or [])
     if problems:
         raise ValidationFailed(
-            "The new password is not acceptable.",
+            "The password is not acceptable: " + "; ".join(problems) + ".",
             code="user.weak_password",
             errors=[
                 {
-                    "loc": ["body", "new_password"],
+                    "loc": ["body", field],
                     "msg": "password " + "; ".join(problems),
                     "type": "value_error",
                 }

@@ -17,7 +17,7 @@ from tessera.blocks.user.service.codes import check_code, parse_phone
 from tessera.blocks.user.service.common import contact_of, user_changed, user_out
 from tessera.blocks.user.service.limits import hit, limits_of
 from tessera.lib.db import utcnow
-from tessera.lib.errors import BadRequest, Conflict, NotFound, Unauthorized
+from tessera.lib.errors import Conflict, NotFound, Unauthorized, ValidationFailed
 from tessera.lib.otp import one_time_codes
 from tessera.lib.runtime import Runtime
 from tessera.lib.security import Principal
@@ -64,8 +64,12 @@ async def verify_email(*, runtime: Runtime, token: str) -> None:
     if data is None or not await _mark_email_verified(
         runtime, user_id=int(data["user_id"]), email=str(data["email"])
     ):
-        raise BadRequest(
-            "The link is invalid, expired or already used.", code="notify.invalid_token"
+        raise ValidationFailed(
+            "The link is invalid, expired or already used.",
+            code="notify.invalid_token",
+            errors=[
+                {"loc": ["body", "token"], "msg": "invalid, expired or used", "type": "value_error"}
+            ],
         )
 
 

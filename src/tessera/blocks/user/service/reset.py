@@ -23,7 +23,7 @@ from tessera.blocks.user.service.common import log, raise_if_weak
 from tessera.blocks.user.service.contacts import find_user_id_by_email, get_contact
 from tessera.blocks.user.service.limits import hit, limits_of
 from tessera.lib.db import utcnow
-from tessera.lib.errors import BadRequest, NotFound, Unauthorized
+from tessera.lib.errors import NotFound, Unauthorized, ValidationFailed
 from tessera.lib.otp import one_time_codes
 from tessera.lib.runtime import Runtime
 from tessera.lib.tasks import publish
@@ -72,8 +72,14 @@ async def reset_password(*, runtime: Runtime, data: ResetPasswordIn, ip: str | N
     await _set_password(runtime, user_id, data.new_password)
 
 
-def _invalid_link() -> BadRequest:
-    return BadRequest("The link is invalid, expired or already used.", code="notify.invalid_token")
+def _invalid_link() -> ValidationFailed:
+    return ValidationFailed(
+        "The link is invalid, expired or already used.",
+        code="notify.invalid_token",
+        errors=[
+            {"loc": ["body", "token"], "msg": "invalid, expired or used", "type": "value_error"}
+        ],
+    )
 
 
 async def _spend_reset_token(runtime: Runtime, token: str, new_password: str) -> int:

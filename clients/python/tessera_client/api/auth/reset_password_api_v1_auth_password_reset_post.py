@@ -1,0 +1,209 @@
+from http import HTTPStatus
+from typing import Any, cast
+
+import httpx
+
+from ... import errors
+from ...client import AuthenticatedClient, Client
+from ...models.problem import Problem
+from ...models.reset_password_in_type_0 import ResetPasswordInType0
+from ...models.reset_password_in_type_1 import ResetPasswordInType1
+from ...types import Response
+
+
+def _get_kwargs(
+    *,
+    body: ResetPasswordInType0 | ResetPasswordInType1,
+) -> dict[str, Any]:
+    headers: dict[str, Any] = {}
+
+    _kwargs: dict[str, Any] = {
+        "method": "post",
+        "url": "/api/v1/auth/password/reset",
+    }
+
+    if isinstance(body, ResetPasswordInType0):
+        _kwargs["json"] = body.to_dict()
+    else:
+        _kwargs["json"] = body.to_dict()
+
+    headers["Content-Type"] = "application/json"
+
+    _kwargs["headers"] = headers
+    return _kwargs
+
+
+def _parse_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Any | Problem | None:
+    if response.status_code == 204:
+        response_204 = cast(Any, None)
+        return response_204
+
+    if response.status_code == 400:
+        response_400 = Problem.from_dict(response.json())
+
+        return response_400
+
+    if response.status_code == 401:
+        response_401 = Problem.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 413:
+        response_413 = Problem.from_dict(response.json())
+
+        return response_413
+
+    if response.status_code == 415:
+        response_415 = Problem.from_dict(response.json())
+
+        return response_415
+
+    if response.status_code == 422:
+        response_422 = Problem.from_dict(response.json())
+
+        return response_422
+
+    if response.status_code == 429:
+        response_429 = Problem.from_dict(response.json())
+
+        return response_429
+
+    if client.raise_on_unexpected_status:
+        raise errors.UnexpectedStatus(response.status_code, response.content)
+    else:
+        return None
+
+
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[Any | Problem]:
+    return Response(
+        status_code=HTTPStatus(response.status_code),
+        content=response.content,
+        headers=response.headers,
+        parsed=_parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    *,
+    client: AuthenticatedClient | Client,
+    body: ResetPasswordInType0 | ResetPasswordInType1,
+) -> Response[Any | Problem]:
+    """Reset Password
+
+     Set a new password with the token from the reset link, or with a verified phone and an
+    SMS code (purpose `reset_password`); every session of the user is signed out.
+
+    Args:
+        body (ResetPasswordInType0 | ResetPasswordInType1): Either the `token` of a reset link, or
+            a verified `phone` and its `code`.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[Any | Problem]
+    """
+
+    kwargs = _get_kwargs(
+        body=body,
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _build_response(client=client, response=response)
+
+
+def sync(
+    *,
+    client: AuthenticatedClient | Client,
+    body: ResetPasswordInType0 | ResetPasswordInType1,
+) -> Any | Problem | None:
+    """Reset Password
+
+     Set a new password with the token from the reset link, or with a verified phone and an
+    SMS code (purpose `reset_password`); every session of the user is signed out.
+
+    Args:
+        body (ResetPasswordInType0 | ResetPasswordInType1): Either the `token` of a reset link, or
+            a verified `phone` and its `code`.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Any | Problem
+    """
+
+    return sync_detailed(
+        client=client,
+        body=body,
+    ).parsed
+
+
+async def asyncio_detailed(
+    *,
+    client: AuthenticatedClient | Client,
+    body: ResetPasswordInType0 | ResetPasswordInType1,
+) -> Response[Any | Problem]:
+    """Reset Password
+
+     Set a new password with the token from the reset link, or with a verified phone and an
+    SMS code (purpose `reset_password`); every session of the user is signed out.
+
+    Args:
+        body (ResetPasswordInType0 | ResetPasswordInType1): Either the `token` of a reset link, or
+            a verified `phone` and its `code`.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[Any | Problem]
+    """
+
+    kwargs = _get_kwargs(
+        body=body,
+    )
+
+    response = await client.get_async_httpx_client().request(**kwargs)
+
+    return _build_response(client=client, response=response)
+
+
+async def asyncio(
+    *,
+    client: AuthenticatedClient | Client,
+    body: ResetPasswordInType0 | ResetPasswordInType1,
+) -> Any | Problem | None:
+    """Reset Password
+
+     Set a new password with the token from the reset link, or with a verified phone and an
+    SMS code (purpose `reset_password`); every session of the user is signed out.
+
+    Args:
+        body (ResetPasswordInType0 | ResetPasswordInType1): Either the `token` of a reset link, or
+            a verified `phone` and its `code`.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Any | Problem
+    """
+
+    return (
+        await asyncio_detailed(
+            client=client,
+            body=body,
+        )
+    ).parsed

@@ -1,0 +1,265 @@
+from http import HTTPStatus
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from ... import errors
+from ...client import AuthenticatedClient, Client
+from ...models.pay_in import PayIn
+from ...models.pay_out import PayOut
+from ...models.problem import Problem
+from ...types import UNSET, Response, Unset
+
+
+def _get_kwargs(
+    order_id: int,
+    *,
+    body: PayIn,
+    idempotency_key: None | str | Unset = UNSET,
+) -> dict[str, Any]:
+    headers: dict[str, Any] = {}
+    if not isinstance(idempotency_key, Unset):
+        headers["Idempotency-Key"] = idempotency_key
+
+    _kwargs: dict[str, Any] = {
+        "method": "post",
+        "url": "/api/v1/orders/{order_id}/pay".format(
+            order_id=quote(str(order_id), safe=""),
+        ),
+    }
+
+    _kwargs["json"] = body.to_dict()
+
+    headers["Content-Type"] = "application/json"
+
+    _kwargs["headers"] = headers
+    return _kwargs
+
+
+def _parse_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> PayOut | Problem | None:
+    if response.status_code == 200:
+        response_200 = PayOut.from_dict(response.json())
+
+        return response_200
+
+    if response.status_code == 400:
+        response_400 = Problem.from_dict(response.json())
+
+        return response_400
+
+    if response.status_code == 401:
+        response_401 = Problem.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = Problem.from_dict(response.json())
+
+        return response_403
+
+    if response.status_code == 404:
+        response_404 = Problem.from_dict(response.json())
+
+        return response_404
+
+    if response.status_code == 409:
+        response_409 = Problem.from_dict(response.json())
+
+        return response_409
+
+    if response.status_code == 413:
+        response_413 = Problem.from_dict(response.json())
+
+        return response_413
+
+    if response.status_code == 415:
+        response_415 = Problem.from_dict(response.json())
+
+        return response_415
+
+    if response.status_code == 422:
+        response_422 = Problem.from_dict(response.json())
+
+        return response_422
+
+    if response.status_code == 503:
+        response_503 = Problem.from_dict(response.json())
+
+        return response_503
+
+    if client.raise_on_unexpected_status:
+        raise errors.UnexpectedStatus(response.status_code, response.content)
+    else:
+        return None
+
+
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[PayOut | Problem]:
+    return Response(
+        status_code=HTTPStatus(response.status_code),
+        content=response.content,
+        headers=response.headers,
+        parsed=_parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    order_id: int,
+    *,
+    client: AuthenticatedClient,
+    body: PayIn,
+    idempotency_key: None | str | Unset = UNSET,
+) -> Response[PayOut | Problem]:
+    """Pay Order
+
+     Pay your order. `sandbox` pays at once. Alipay and WeChat Pay start one provider trade
+    and answer what the buyer needs in `payment.checkout` (see `method`); the order becomes
+    `paid` when the provider confirms. Asking again with the same method while the trade can
+    be paid answers the same trade; the same `Idempotency-Key` replays the first answer.
+    503 `payment.provider_unavailable`: the provider could not be reached, nothing changed.
+
+    Args:
+        order_id (int):
+        idempotency_key (None | str | Unset): Retry-safe key: the same key and body replay the
+            first answer
+        body (PayIn):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[PayOut | Problem]
+    """
+
+    kwargs = _get_kwargs(
+        order_id=order_id,
+        body=body,
+        idempotency_key=idempotency_key,
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _build_response(client=client, response=response)
+
+
+def sync(
+    order_id: int,
+    *,
+    client: AuthenticatedClient,
+    body: PayIn,
+    idempotency_key: None | str | Unset = UNSET,
+) -> PayOut | Problem | None:
+    """Pay Order
+
+     Pay your order. `sandbox` pays at once. Alipay and WeChat Pay start one provider trade
+    and answer what the buyer needs in `payment.checkout` (see `method`); the order becomes
+    `paid` when the provider confirms. Asking again with the same method while the trade can
+    be paid answers the same trade; the same `Idempotency-Key` replays the first answer.
+    503 `payment.provider_unavailable`: the provider could not be reached, nothing changed.
+
+    Args:
+        order_id (int):
+        idempotency_key (None | str | Unset): Retry-safe key: the same key and body replay the
+            first answer
+        body (PayIn):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        PayOut | Problem
+    """
+
+    return sync_detailed(
+        order_id=order_id,
+        client=client,
+        body=body,
+        idempotency_key=idempotency_key,
+    ).parsed
+
+
+async def asyncio_detailed(
+    order_id: int,
+    *,
+    client: AuthenticatedClient,
+    body: PayIn,
+    idempotency_key: None | str | Unset = UNSET,
+) -> Response[PayOut | Problem]:
+    """Pay Order
+
+     Pay your order. `sandbox` pays at once. Alipay and WeChat Pay start one provider trade
+    and answer what the buyer needs in `payment.checkout` (see `method`); the order becomes
+    `paid` when the provider confirms. Asking again with the same method while the trade can
+    be paid answers the same trade; the same `Idempotency-Key` replays the first answer.
+    503 `payment.provider_unavailable`: the provider could not be reached, nothing changed.
+
+    Args:
+        order_id (int):
+        idempotency_key (None | str | Unset): Retry-safe key: the same key and body replay the
+            first answer
+        body (PayIn):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[PayOut | Problem]
+    """
+
+    kwargs = _get_kwargs(
+        order_id=order_id,
+        body=body,
+        idempotency_key=idempotency_key,
+    )
+
+    response = await client.get_async_httpx_client().request(**kwargs)
+
+    return _build_response(client=client, response=response)
+
+
+async def asyncio(
+    order_id: int,
+    *,
+    client: AuthenticatedClient,
+    body: PayIn,
+    idempotency_key: None | str | Unset = UNSET,
+) -> PayOut | Problem | None:
+    """Pay Order
+
+     Pay your order. `sandbox` pays at once. Alipay and WeChat Pay start one provider trade
+    and answer what the buyer needs in `payment.checkout` (see `method`); the order becomes
+    `paid` when the provider confirms. Asking again with the same method while the trade can
+    be paid answers the same trade; the same `Idempotency-Key` replays the first answer.
+    503 `payment.provider_unavailable`: the provider could not be reached, nothing changed.
+
+    Args:
+        order_id (int):
+        idempotency_key (None | str | Unset): Retry-safe key: the same key and body replay the
+            first answer
+        body (PayIn):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        PayOut | Problem
+    """
+
+    return (
+        await asyncio_detailed(
+            order_id=order_id,
+            client=client,
+            body=body,
+            idempotency_key=idempotency_key,
+        )
+    ).parsed

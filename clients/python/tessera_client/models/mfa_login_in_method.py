@@ -1,0 +1,10 @@
+from enum import StrEnum
+
+
+class MfaLoginInMethod(StrEnum):
+    RECOVERY_CODE = "recovery_code"
+    SMS = "sms"
+    TOTP = "totp"
+
+    def __str__(self) -> str:
+        return str(self.value)

@@ -1,0 +1,69 @@
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Self, TypeVar
+
+from attrs import define as _attrs_define
+from attrs import field as _attrs_field
+
+T = TypeVar("T", bound="ReadOut")
+
+
+@_attrs_define
+class ReadOut:
+    """
+    Attributes:
+        last_read_message_id (int):
+        unread_count (int):
+    """
+
+    last_read_message_id: int
+    unread_count: int
+    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        last_read_message_id = self.last_read_message_id
+
+        unread_count = self.unread_count
+
+        field_dict: dict[str, Any] = {}
+        field_dict.update(self.additional_properties)
+        field_dict.update(
+            {
+                "last_read_message_id": last_read_message_id,
+                "unread_count": unread_count,
+            }
+        )
+
+        return field_dict
+
+    @classmethod
+    def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
+        d = dict(src_dict)
+        last_read_message_id = d.pop("last_read_message_id")
+
+        unread_count = d.pop("unread_count")
+
+        read_out = cls(
+            last_read_message_id=last_read_message_id,
+            unread_count=unread_count,
+        )
+
+        read_out.additional_properties = d
+        return read_out
+
+    @property
+    def additional_keys(self) -> list[str]:
+        return list(self.additional_properties.keys())
+
+    def __getitem__(self, key: str) -> Any:
+        return self.additional_properties[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.additional_properties[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        del self.additional_properties[key]
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.additional_properties

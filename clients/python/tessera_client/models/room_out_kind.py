@@ -1,0 +1,9 @@
+from enum import StrEnum
+
+
+class RoomOutKind(StrEnum):
+    GROUP = "group"
+    SUPPORT = "support"
+
+    def __str__(self) -> str:
+        return str(self.value)

@@ -1,0 +1,101 @@
+from __future__ import annotations
+
+from collections.abc import Mapping
+from io import BytesIO
+from typing import Any, Self, TypeVar
+
+from attrs import define as _attrs_define
+from attrs import field as _attrs_field
+
+from .. import types
+from ..models.upload_file_api_v1_files_post_body_purpose import (
+    UploadFileApiV1FilesPostBodyPurpose,
+)
+from ..types import UNSET, File, Unset
+
+T = TypeVar("T", bound="UploadFileApiV1FilesPostBody")
+
+
+@_attrs_define
+class UploadFileApiV1FilesPostBody:
+    """
+    Attributes:
+        file (File):
+        purpose (UploadFileApiV1FilesPostBodyPurpose | Unset):  Default: UploadFileApiV1FilesPostBodyPurpose.ATTACHMENT.
+    """
+
+    file: File
+    purpose: UploadFileApiV1FilesPostBodyPurpose | Unset = (
+        UploadFileApiV1FilesPostBodyPurpose.ATTACHMENT
+    )
+    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        file = self.file.to_tuple()
+
+        purpose: str | Unset = UNSET
+        if not isinstance(self.purpose, Unset):
+            purpose = self.purpose.value
+
+        field_dict: dict[str, Any] = {}
+        field_dict.update(self.additional_properties)
+        field_dict.update(
+            {
+                "file": file,
+            }
+        )
+        if purpose is not UNSET:
+            field_dict["purpose"] = purpose
+
+        return field_dict
+
+    def to_multipart(self) -> types.RequestFiles:
+        files: types.RequestFiles = []
+
+        files.append(("file", self.file.to_tuple()))
+
+        if not isinstance(self.purpose, Unset):
+            files.append(
+                ("purpose", (None, str(self.purpose.value).encode(), "text/plain"))
+            )
+
+        for prop_name, prop in self.additional_properties.items():
+            files.append((prop_name, (None, str(prop).encode(), "text/plain")))
+
+        return files
+
+    @classmethod
+    def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
+        d = dict(src_dict)
+        file = File(payload=BytesIO(d.pop("file")))
+
+        _purpose = d.pop("purpose", UNSET)
+        purpose: UploadFileApiV1FilesPostBodyPurpose | Unset
+        if isinstance(_purpose, Unset):
+            purpose = UNSET
+        else:
+            purpose = UploadFileApiV1FilesPostBodyPurpose(_purpose)
+
+        upload_file_api_v1_files_post_body = cls(
+            file=file,
+            purpose=purpose,
+        )
+
+        upload_file_api_v1_files_post_body.additional_properties = d
+        return upload_file_api_v1_files_post_body
+
+    @property
+    def additional_keys(self) -> list[str]:
+        return list(self.additional_properties.keys())
+
+    def __getitem__(self, key: str) -> Any:
+        return self.additional_properties[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.additional_properties[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        del self.additional_properties[key]
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.additional_properties
