@@ -305,7 +305,9 @@ async def test_sigterm_closes_1012_and_clients_resume_elsewhere(pair, setup):
         await pay_through(b, customer, order_id)  # while the client is away
     acks = await client.resume(a.ws)
     assert acks[channel]["recovered"] is True
-    assert await paid_ids(client, channel, 3) == orders[1:]
+    # Each missed payment arrives once. Their relative order is the order the workers of
+    # several instances published them in, not the order the payments committed in.
+    assert sorted(await paid_ids(client, channel, 3)) == orders[1:]
     await client.close()
 
 
